@@ -1,0 +1,85 @@
+// Client: a single Redis server, used from many fibers at once.
+//
+// Ordinary commands from all fibers share one multiplexed connection (pipelined automatically).
+// Commands the server may hold (BLPOP, BRPOP, BLMOVE, BZPOPMIN, XREAD BLOCK, WAIT...) each take an
+// exclusive connection from the pool, so a thousand parked BRPOPs never stall a GET.
+//
+// @code
+//   fibredis::Client c({.host = "127.0.0.1", .port = 6379});   // or Client("redis://:pw@host:6379/0")
+//   c.set("k", "v");
+//   std::optional<std::string> v = c.get("k");
+//   auto item = c.brpop({"jobs"}, 5s);                         // parks this fiber only
+// @endcode
+//
+// Every call waits on the connection (connecting at first use), then on its reply; the deadline is
+// Options::command_timeout (+ the block time for blocking commands; "0 = forever" blocks forever).
+// Throws: ConnectionError, TimeoutError, AuthenticationError, ProtocolError, and ResponseError when
+// the server answers with an error. A Client belongs to the thread (Runtime) that made it.
+#pragma once
+
+#include <fibredis/client/commands.hpp>
+#include <fibredis/client/pipeline.hpp>
+#include <fibredis/conn/connection_pool.hpp>
+#include <fibredis/conn/options.hpp>
+#include <fibredis/conn/shared_connection.hpp>
+#include <fibredis/resp/command.hpp>
+#include <fibredis/resp/reply.hpp>
+
+#include <cstddef>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace fibredis {
+
+class Watch;
+
+class Client : public Commands<Client> {
+ public:
+  explicit Client(Options options = {});
+  explicit Client(std::string_view url);
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  /// Sends one command and returns its reply; an error reply is returned, not thrown.
+  Reply execute(const Command& cmd);
+
+  /// The Commands<> hook: run and convert (conversions throw on error replies).
+  template <class Parser>
+  typename Parser::type dispatch(Command&& cmd) {
+    return Parser::parse(execute(cmd));
+  }
+
+  /// Commands queued locally, sent in one batch by Pipeline::execute(). With transaction = true
+  /// they are wrapped in MULTI/EXEC.
+  Pipeline pipeline(bool transaction = false) { return Pipeline(*this, transaction); }
+
+  /// WATCHes keys on an exclusive connection for optimistic locking (see client/watch.hpp).
+  Watch watch(ArgList keys);
+
+  /// Lettuce-style manual flushing of the shared connection, for bulk loads.
+  void set_auto_flush(bool on) { shared_.set_auto_flush(on); }
+  void flush();
+
+  const Options& options() const noexcept { return options_; }
+  SharedConnection& shared_connection() noexcept { return shared_; }
+  ConnectionPool& pool() noexcept { return pool_; }
+
+  /// Runs a batch (pipelines, transactions): on the shared connection unless a command in it may
+  /// block, then on a pooled exclusive connection. Throws transport errors.
+  void run_batch(const Command* cmds, std::size_t n, Reply* out);
+
+ private:
+  friend class Pipeline;
+  friend class Watch;
+  Deadline call_deadline(const Command* cmds, std::size_t n) const;
+  [[noreturn]] void fail(std::error_code ec, std::string_view what) const;
+
+  Options options_;
+  SharedConnection shared_;
+  ConnectionPool pool_;
+};
+
+}  // namespace fibredis
+
+#include <fibredis/client/watch.hpp>

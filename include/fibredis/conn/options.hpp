@@ -1,0 +1,49 @@
+// Options: how to reach and talk to one Redis server, and how many connections to keep.
+// One flat struct so C++20 designated initializers work: Client({.host = "db", .port = 6380}).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace fibredis {
+
+struct Options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 6379;
+  /// AUTH: with an empty username, `AUTH password` (requirepass); otherwise `AUTH username password`.
+  std::string username;
+  std::string password;
+  /// SELECT after connecting (single-node only; a cluster always uses db 0).
+  int db = 0;
+  /// CLIENT SETNAME after connecting, when non-empty.
+  std::string client_name;
+  /// Send READONLY after connecting (reads from cluster replicas).
+  bool readonly = false;
+
+  /// Bounds connecting + the handshake.
+  std::chrono::milliseconds connect_timeout{2000};
+  /// Bounds each call from send to reply (a blocking command adds its own block time on top).
+  std::chrono::milliseconds command_timeout{5000};
+  /// How long a caller waits for a free pooled connection before TimeoutError.
+  std::chrono::milliseconds pool_timeout{5000};
+
+  /// Exclusive connections (blocking commands, transactions with WATCH, subscriptions) per server.
+  /// Each blocked BRPOP needs its own server connection, so this is large by default; callers past
+  /// it wait (up to pool_timeout) rather than fail.
+  std::size_t max_connections = 16384;
+  /// Commands written but not yet answered on the shared (multiplexed) connection; callers past it
+  /// park in FIFO order until replies come back.
+  std::size_t max_in_flight = 4096;
+
+  /// Parses redis://[[user]:password@]host[:port][/db] (also rediss:// is refused with UsageError:
+  /// no TLS). Percent-escapes in user and password are decoded. Unknown schemes → UsageError.
+  static Options from_url(std::string_view url);
+
+  /// "host:port" for messages.
+  std::string address() const;
+};
+
+}  // namespace fibredis

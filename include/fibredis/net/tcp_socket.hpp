@@ -1,0 +1,50 @@
+// TcpSocket: a TCP connection whose connect/send/recv suspend only the calling fiber, on the ring.
+//
+// Every call takes a Deadline (kNoDeadline for none). Errors come back as std::error_code: the
+// kernel's errno (ECONNREFUSED, ECONNRESET, ...), errc::timeout, errc::connection_closed (orderly
+// EOF), errc::resolve_failed. Nothing here throws.
+#pragma once
+
+#include <fibredis/net/resolver.hpp>
+#include <fibredis/runtime/deadline.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace fibredis {
+
+class TcpSocket {
+ public:
+  TcpSocket() = default;
+  ~TcpSocket();
+  TcpSocket(TcpSocket&& other) noexcept;
+  TcpSocket& operator=(TcpSocket&& other) noexcept;
+  TcpSocket(const TcpSocket&) = delete;
+  TcpSocket& operator=(const TcpSocket&) = delete;
+
+  /// Resolves host (off-thread if it is a name) and connects, trying each address in turn, all
+  /// within `deadline`. Sets TCP_NODELAY: commands are small and we batch them ourselves.
+  std::error_code connect(const std::string& host, std::uint16_t port, Deadline deadline);
+
+  /// Sends all of `data` (looping over short sends). A failure leaves the stream unusable.
+  std::error_code send_all(std::string_view data, Deadline deadline);
+
+  /// Receives at least one byte into buf; returns the count in `n`. EOF → errc::connection_closed.
+  std::error_code recv_some(char* buf, std::size_t len, std::size_t& n, Deadline deadline);
+
+  /// Ends both directions: a fiber parked in recv_some wakes with connection_closed. Idempotent.
+  void shutdown() noexcept;
+  /// Closes the descriptor (call only when no fiber is using the socket).
+  void close() noexcept;
+
+  bool is_open() const noexcept { return fd_ >= 0; }
+  int native_handle() const noexcept { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace fibredis

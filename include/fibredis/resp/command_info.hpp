@@ -1,0 +1,144 @@
+// The routing table: everything fibredis knows about a command by its name, in one place.
+//
+// Per command (and per subcommand of the container commands: CONFIG GET, CLUSTER SLOTS, ...):
+// arity and key positions as the server's COMMAND reply states them, the flags the client acts
+// on (read-only → may go to a replica, blocking → exclusive connection and a longer deadline,
+// pub/sub, transaction), where a cluster client sends it and how fanned-out replies merge.
+// Lookup is case-insensitive, allocation-free and a binary search over a sorted static table,
+// because it runs on every cluster call.
+//
+// The routing rules follow redis-py's RedisCluster (itself descended from redis-py-cluster) and,
+// where those are silent or disagree, the request/response policy tips Redis 7 publishes in
+// COMMAND. Each choice that is not obvious is explained next to its row in command_info.cpp.
+#pragma once
+
+#include <fibredis/resp/command.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace fibredis {
+
+/// Where a cluster client sends a command when the caller names no target node.
+enum class RoutePolicy : std::uint8_t {
+  /// The slot of the first key (key_positions()); all keys must share that slot or the server
+  /// answers CROSSSLOT. A ByKey command that carries no key at all (EVAL with numkeys 0, FCALL
+  /// with no keys) goes to a random primary.
+  ByKey,
+  AllNodes,       ///< fan out to every node, primaries and replicas
+  AllPrimaries,   ///< fan out to every primary
+  RandomNode,     ///< any one node
+  RandomPrimary,  ///< any one primary (RANDOMKEY: a replica could answer with a stale key)
+  DefaultNode,    ///< the client's default node: keyless commands without a fan-out rule
+  /// The slot of the channel name, argument 1 (PUBLISH, SPUBLISH, the SUBSCRIBE family). Shard
+  /// channels must go to their slot's shard; classic channels may go anywhere but redis-py
+  /// routes them the same way so one channel's traffic stays on one node. Without a channel
+  /// argument (UNSUBSCRIBE from all): the default node.
+  ByChannel,
+  Blocked,        ///< refused in cluster mode; CommandInfo::blocked_reason says why
+  /// Argument 2 is a slot number (CLUSTER COUNTKEYSINSLOT/GETKEYSINSLOT): the node serving that
+  /// slot. A malformed number is the server's to reject: send it to the default node.
+  BySlotArg,
+};
+
+/// How the replies of a fanned-out command (AllNodes, AllPrimaries) become one reply.
+/// Meaningless for the single-target policies, whose rows all say PerNode.
+enum class MergePolicy : std::uint8_t {
+  PerNode,       ///< no merge: the caller gets each node's reply, keyed by node
+  Sum,           ///< integer replies added (DBSIZE, PUBSUB NUMPAT)
+  Concat,        ///< array replies joined in node order (KEYS)
+  ConcatUnique,  ///< arrays joined, duplicates dropped (PUBSUB CHANNELS: a channel may have
+                 ///< subscribers on several nodes)
+  AllTrue,       ///< 0/1 arrays AND-ed element by element (SCRIPT EXISTS)
+  AllOk,         ///< +OK when every node says OK, else the first error (FLUSHALL)
+  First,         ///< any one reply: every node answers the same (SCRIPT LOAD's SHA1)
+};
+
+/// CommandInfo::flags bits. The first nine mirror the flags of COMMAND's reply.
+enum CommandFlag : std::uint32_t {
+  kReadOnly = 1U << 0,     ///< COMMAND "readonly": may be served by a replica (READONLY conn)
+  kWrite = 1U << 1,        ///< COMMAND "write"
+  kBlocking = 1U << 2,     ///< may hold its connection: see blocking_timeout() (COMMAND's
+                           ///< "blocking", plus WAIT and WAITAOF, which the server also holds)
+  kPubSub = 1U << 3,       ///< COMMAND "pubsub": publishing or (un)subscribing
+  kMovableKeys = 1U << 4,  ///< COMMAND "movablekeys": keys found by parsing the arguments
+  kAdmin = 1U << 5,        ///< COMMAND "admin"
+  kNoScript = 1U << 6,     ///< COMMAND "noscript": not allowed inside Lua
+  kDenyOom = 1U << 7,      ///< COMMAND "denyoom": refused when the server is out of memory
+  kFast = 1U << 8,         ///< COMMAND "fast": O(1) or O(log N)
+  kTransaction = 1U << 9,  ///< MULTI, EXEC, DISCARD, WATCH, UNWATCH
+  /// Reads or changes per-connection state (AUTH, SELECT, CLIENT SETNAME/ID/TRACKING, MONITOR,
+  /// ...): the answer or the effect belongs to whichever connection carried it.
+  kConnectionState = 1U << 10,
+  kHasSubcommands = 1U << 11,  ///< a container (CONFIG, CLIENT, ...): look up arg 1 as well
+};
+
+/// How key_positions() finds the keys of a command whose keys are not a fixed range.
+enum class KeyRule : std::uint8_t {
+  Range,        ///< first_key..last_key by step (the COMMAND triple)
+  NumKeysAt1,   ///< numkeys at arg 1, keys follow (ZUNION, ZINTER, ZDIFF, *INTERCARD, LMPOP, ZMPOP)
+  NumKeysAt2,   ///< numkeys at arg 2, keys follow (EVAL*, FCALL*, BLMPOP, BZMPOP)
+  DestNumKeys,  ///< destination at arg 1, numkeys at arg 2, keys follow (Z*STORE)
+  Streams,      ///< the first half of the arguments after STREAMS (XREAD, XREADGROUP)
+  Migrate,      ///< arg 3, or when it is "" the arguments after KEYS
+  SortStore,    ///< arg 1 and the STORE destination (BY/GET patterns are not routed keys)
+  GeoStore,     ///< arg 1 and the STORE/STOREDIST destination (GEORADIUS[BYMEMBER])
+};
+
+/// How blocking_timeout() finds how long the server may hold a command.
+enum class TimeoutRule : std::uint8_t {
+  NoTimeout,       ///< not a blocking command
+  LastArgSeconds,  ///< last argument, seconds, may be fractional (BLPOP, BRPOP, BLMOVE, ...)
+  Arg1Seconds,     ///< argument 1, seconds, may be fractional (BLMPOP, BZMPOP)
+  BlockOption,     ///< the BLOCK option in ms; not blocking without it (XREAD, XREADGROUP)
+  LastArgMs,       ///< last argument, integer ms (WAIT, WAITAOF)
+};
+
+struct CommandInfo {
+  std::string_view name;  ///< upper case: "GET", or "CONFIG|GET" for a subcommand
+  int arity;              ///< as COMMAND reports: exact argument count, negative = at least -arity
+  int first_key;          ///< as COMMAND: 0 = no key at a fixed position
+  int last_key;           ///< as COMMAND: -1 = last argument, -2 = second to last
+  int step;               ///< as COMMAND: distance between keys (2 for MSET)
+  std::uint32_t flags;    ///< CommandFlag bits
+  RoutePolicy policy;
+  MergePolicy merge;
+  std::string_view blocked_reason = {};  ///< non-empty when policy == Blocked: for the UsageError
+  KeyRule key_rule = KeyRule::Range;
+  TimeoutRule timeout_rule = TimeoutRule::NoTimeout;
+
+  bool has(CommandFlag f) const noexcept { return (flags & f) != 0; }
+};
+
+/// Case-insensitive lookup of cmd[0], descending into container commands (CONFIG, CLIENT,
+/// CLUSTER, SCRIPT, SLOWLOG, OBJECT, MEMORY, XINFO, XGROUP, FUNCTION, COMMAND, PUBSUB, ACL,
+/// MODULE, LATENCY) by cmd[1]. A container without a subcommand, or with one the table does not
+/// know, resolves to the container's own row (keyless, default node), so "CONFIG FOO" reaches a
+/// server that explains the mistake. DEBUG has no subcommand table in Redis 7.0: any DEBUG
+/// resolves to DEBUG. nullptr when the command name is unknown (a module command, a newer
+/// server's command). Never allocates.
+const CommandInfo* lookup_command(const Command& cmd) noexcept;
+const CommandInfo* lookup_command(std::string_view name, std::string_view subcommand = {}) noexcept;
+
+/// Replaces `out` with the indices (into cmd) of the key arguments, in argument order: the
+/// COMMAND range for most commands, and for movable keys the parse each KeyRule describes.
+/// A numkeys that is not a number or exceeds the arguments, an XREAD without a balanced
+/// STREAMS list and similar malformed commands yield no keys: the server rejects them wherever
+/// they go. An unknown command is assumed to take its key at argument 1 when there is one
+/// (true of nearly all module data commands); a pub/sub channel is not a key, except that shard
+/// channels (SPUBLISH, SSUBSCRIBE) are keys to the server and listed here.
+/// Reuses out's capacity; allocates only when it must grow.
+void key_positions(const Command& cmd, std::vector<std::size_t>& out);
+
+/// For commands the server may hold: how long, rounded up to whole milliseconds; zero means
+/// forever. BLPOP/BRPOP/BRPOPLPUSH/BLMOVE/BZPOPMIN/BZPOPMAX (last argument, seconds, may be
+/// fractional), BLMPOP/BZMPOP (argument 1, seconds), XREAD/XREADGROUP with BLOCK (ms), WAIT and
+/// WAITAOF (last argument, ms). std::nullopt for everything else, for XREAD without BLOCK, and
+/// for a timeout the server would refuse (not a number, negative, out of range).
+std::optional<std::chrono::milliseconds> blocking_timeout(const Command& cmd) noexcept;
+
+}  // namespace fibredis

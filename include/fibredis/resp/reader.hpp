@@ -1,0 +1,49 @@
+// ReplyReader: RESP2 bytes in, Reply values out.
+//
+// A thin owner of a hiredis redisReader whose object callbacks build our Reply tree directly (no
+// redisReply copy step). Four verbs: construct, feed, next, and the error accessors. Socket-free,
+// so it is tested by splitting every reply at every byte boundary.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include "fibredis/resp/reply.hpp"
+
+namespace fibredis {
+
+/// Feeds bytes, pulls complete replies. Once the reader has erred it stays in error.
+/// Nesting is limited by hiredis 0.14 to 7 levels of arrays (Redis replies use at most 4).
+/// Moved-from readers may only be destroyed or assigned to.
+class ReplyReader {
+ public:
+  ReplyReader();
+  ~ReplyReader();
+  ReplyReader(const ReplyReader&) = delete;
+  ReplyReader& operator=(const ReplyReader&) = delete;
+  ReplyReader(ReplyReader&&) noexcept;
+  ReplyReader& operator=(ReplyReader&&) noexcept;
+
+  /// Appends bytes received from the socket (copied into the reader's buffer).
+  void feed(const char* data, std::size_t n);
+
+  /// The next complete reply, or std::nullopt when more bytes are needed (ec cleared). On
+  /// malformed input returns std::nullopt and sets ec = errc::protocol_error, and stays in error:
+  /// later calls do the same.
+  std::optional<Reply> next(std::error_code& ec);
+
+  bool has_error() const noexcept;
+
+  /// The reader's own error text (for the ProtocolError message); empty when there is no error.
+  std::string error_text() const;
+
+  struct State;  // implementation detail, public only for the C callbacks
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace fibredis

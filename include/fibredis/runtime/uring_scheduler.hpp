@@ -1,0 +1,87 @@
+// UringScheduler: the Boost.Fiber scheduling algorithm driven by one io_uring.
+//
+// Rules of the loop (shared/STYLE.md, runtime/):
+//  1. Fibers that start I/O only fill SQEs; nothing is submitted while other fibers are ready.
+//  2. When the ready queue drains, suspend_until() submits every pending SQE and sleeps in the ring
+//     (io_uring_submit_and_wait_timeout) until a completion or the nearest timer. It is the only
+//     place the thread sleeps.
+//  3. pick_next() reaps completions that are already posted (no syscall); every kFairnessPicks picks
+//     it also enters the kernel once, so a run of always-ready fibers cannot starve the ring.
+//  4. Each completion resumes exactly the fiber whose IoWait it carries; user_data 0 (linked
+//     timeouts) is ignored, kWakeTag re-arms the cross-thread wake-up eventfd.
+#pragma once
+
+#include <boost/fiber/algo/algorithm.hpp>
+#include <boost/fiber/context.hpp>
+#include <boost/fiber/scheduler.hpp>
+#include <liburing.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace fibredis {
+
+/// Ring features to ask for; each falls back cleanly when the kernel lacks it.
+struct RingOptions {
+  unsigned entries = 4096;
+  bool single_issuer = true;   // IORING_SETUP_SINGLE_ISSUER (6.0)
+  bool defer_taskrun = true;   // IORING_SETUP_DEFER_TASKRUN (6.1), needs single_issuer
+  bool coop_taskrun = true;    // IORING_SETUP_COOP_TASKRUN (5.19), when defer_taskrun is off/absent
+};
+
+/// The record one suspended I/O call waits on. It lives on the waiting fiber's stack: the fiber
+/// stays suspended until this record's own CQE arrives, so the kernel never writes to a dead frame.
+struct IoWait {
+  boost::fibers::context* waiter = nullptr;
+  int result = 0;
+};
+static_assert(sizeof(IoWait) <= 16, "memory per blocked call is a published figure");
+
+class UringScheduler final : public boost::fibers::algo::algorithm {
+ public:
+  static constexpr std::uint64_t kWakeTag = 1;
+  static constexpr unsigned kFairnessPicks = 64;
+
+  explicit UringScheduler(const RingOptions& options);
+  ~UringScheduler() override;
+  UringScheduler(const UringScheduler&) = delete;
+  UringScheduler& operator=(const UringScheduler&) = delete;
+
+  void awakened(boost::fibers::context* ctx) noexcept override;
+  boost::fibers::context* pick_next() noexcept override;
+  bool has_ready_fibers() const noexcept override;
+  void suspend_until(std::chrono::steady_clock::time_point const& abs_time) noexcept override;
+  void notify() noexcept override;
+
+  /// The scheduler installed on this thread by a live Runtime, or nullptr.
+  static UringScheduler* current() noexcept;
+
+  /// A free SQE, submitting first if the queue is short of `needed` entries.
+  io_uring_sqe* get_sqe(unsigned needed = 1) noexcept;
+  /// Human-readable list of the setup flags in use ("single_issuer defer_taskrun").
+  const std::string& features() const noexcept { return features_; }
+  unsigned setup_flags() const noexcept { return setup_flags_; }
+
+  /// Counters for benchmarks and tests.
+  std::uint64_t enters() const noexcept { return enters_; }
+  std::uint64_t completions() const noexcept { return completions_; }
+
+ private:
+  void reap() noexcept;
+  void arm_wake() noexcept;
+  void enter(unsigned wait_nr, const __kernel_timespec* ts) noexcept;
+
+  boost::fibers::scheduler::ready_queue_type ready_{};
+  io_uring ring_{};
+  unsigned setup_flags_ = 0;
+  std::string features_;
+  int wake_fd_ = -1;
+  std::uint64_t wake_buf_ = 0;
+  bool wake_armed_ = false;
+  unsigned picks_since_enter_ = 0;
+  std::uint64_t enters_ = 0;
+  std::uint64_t completions_ = 0;
+};
+
+}  // namespace fibredis

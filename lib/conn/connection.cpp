@@ -1,0 +1,98 @@
+#include <fibredis/conn/connection.hpp>
+
+#include <fibredis/errors.hpp>
+#include <fibredis/resp/error_reply.hpp>
+
+#include <vector>
+
+namespace fibredis {
+
+namespace {
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+std::vector<Command> handshake_commands(const Options& o) {
+  std::vector<Command> cmds;
+  if (!o.password.empty()) {
+    if (o.username.empty())
+      cmds.push_back(Command{"AUTH", o.password});
+    else
+      cmds.push_back(Command{"AUTH", o.username, o.password});
+  }
+  if (o.db != 0) cmds.push_back(Command{"SELECT"}.arg(o.db) );
+  if (!o.client_name.empty()) cmds.push_back(Command{"CLIENT", "SETNAME", o.client_name});
+  if (o.readonly) cmds.push_back(Command{"READONLY"});
+  return cmds;
+}
+}  // namespace
+
+Connection::Connection() : buffer_(new char[kReadChunk]) {}
+Connection::~Connection() = default;
+
+std::error_code Connection::fail(std::error_code ec) noexcept {
+  broken_ = true;
+  return ec;
+}
+
+std::error_code Connection::connect(const Options& options, Deadline deadline) {
+  address_ = options.address();
+  error_text_.clear();
+  reader_ = ReplyReader();
+  out_.clear();
+  broken_ = true;
+  if (auto ec = socket_.connect(options.host, options.port, deadline)) return ec;
+  broken_ = false;
+  std::vector<Command> cmds = handshake_commands(options);
+  if (cmds.empty()) return {};
+  std::vector<Reply> replies(cmds.size());
+  if (auto ec = roundtrip(cmds.data(), cmds.size(), replies.data(), deadline)) return ec;
+  for (const Reply& r : replies) {
+    if (!r.is_error()) continue;
+    error_text_ = std::string(r.str());
+    broken_ = true;
+    socket_.close();
+    if (classify_error(r.str()) == ErrorKind::Auth) return make_error_code(errc::auth_failed);
+    return make_error_code(errc::protocol_error);
+  }
+  return {};
+}
+
+std::error_code Connection::roundtrip(const Command* cmds, std::size_t n, Reply* out, Deadline deadline) {
+  if (broken_) return make_error_code(errc::not_connected);
+  out_.clear();
+  for (std::size_t i = 0; i < n; ++i) cmds[i].encode_to(out_);
+  if (auto ec = write(out_, deadline)) return ec;
+  for (std::size_t i = 0; i < n; ++i)
+    if (auto ec = read_reply(out[i], deadline)) return ec;
+  return {};
+}
+
+std::error_code Connection::write(std::string_view bytes, Deadline deadline) {
+  if (broken_) return make_error_code(errc::not_connected);
+  if (auto ec = socket_.send_all(bytes, deadline)) return fail(ec);
+  return {};
+}
+
+std::error_code Connection::read_reply(Reply& out, Deadline deadline) {
+  if (broken_) return make_error_code(errc::not_connected);
+  for (;;) {
+    std::error_code ec;
+    if (auto r = reader_.next(ec)) {
+      out = std::move(*r);
+      return {};
+    }
+    if (ec) {
+      error_text_ = reader_.error_text();
+      return fail(ec);
+    }
+    std::size_t n = 0;
+    if (auto rec = socket_.recv_some(buffer_.get(), kReadChunk, n, deadline)) return fail(rec);
+    reader_.feed(buffer_.get(), n);
+  }
+}
+
+void Connection::shutdown() noexcept {
+  broken_ = true;
+  socket_.shutdown();
+}
+
+}  // namespace fibredis

@@ -1,0 +1,88 @@
+#include <fibredis/net/tcp_socket.hpp>
+
+#include <fibredis/errors.hpp>
+#include <fibredis/runtime/io_call.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <utility>
+#include <vector>
+
+namespace fibredis {
+
+TcpSocket::~TcpSocket() { close(); }
+
+TcpSocket::TcpSocket(TcpSocket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+
+TcpSocket& TcpSocket::operator=(TcpSocket&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+std::error_code TcpSocket::connect(const std::string& host, std::uint16_t port, Deadline deadline) {
+  close();
+  std::vector<Endpoint> endpoints;
+  if (auto ec = resolve(host, port, deadline, endpoints)) return ec;
+  std::error_code last = make_error_code(errc::resolve_failed);
+  for (const Endpoint& ep : endpoints) {
+    const int fd = ::socket(ep.family(), SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0) return {errno, std::system_category()};
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    IoResult r = io_call(
+        [&](io_uring_sqe* sqe) {
+          io_uring_prep_connect(sqe, fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
+        },
+        deadline);
+    if (r) {
+      fd_ = fd;
+      return {};
+    }
+    ::close(fd);
+    last = r.error;
+    if (last == errc::timeout) break;
+  }
+  return last;
+}
+
+std::error_code TcpSocket::send_all(std::string_view data, Deadline deadline) {
+  if (fd_ < 0) return make_error_code(errc::not_connected);
+  while (!data.empty()) {
+    IoResult r = io_call(
+        [&](io_uring_sqe* sqe) { io_uring_prep_send(sqe, fd_, data.data(), data.size(), MSG_NOSIGNAL); },
+        deadline);
+    if (!r) return r.error;
+    if (r.value == 0) return make_error_code(errc::connection_closed);
+    data.remove_prefix(static_cast<std::size_t>(r.value));
+  }
+  return {};
+}
+
+std::error_code TcpSocket::recv_some(char* buf, std::size_t len, std::size_t& n, Deadline deadline) {
+  n = 0;
+  if (fd_ < 0) return make_error_code(errc::not_connected);
+  IoResult r = io_call([&](io_uring_sqe* sqe) { io_uring_prep_recv(sqe, fd_, buf, len, 0); }, deadline);
+  if (!r) return r.error;
+  if (r.value == 0) return make_error_code(errc::connection_closed);
+  n = static_cast<std::size_t>(r.value);
+  return {};
+}
+
+void TcpSocket::shutdown() noexcept {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+}
+
+void TcpSocket::close() noexcept {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+}  // namespace fibredis

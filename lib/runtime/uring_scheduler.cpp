@@ -1,0 +1,177 @@
+#include <fibredis/runtime/uring_scheduler.hpp>
+
+#include <fibredis/runtime/io_call.hpp>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace fibredis {
+
+namespace {
+thread_local UringScheduler* t_current = nullptr;
+
+// Tries the richest flag set first and drops features the kernel refuses (-EINVAL), so an old
+// kernel still gets a working ring.
+int init_ring(io_uring* ring, const RingOptions& o, unsigned* flags_out) {
+  unsigned candidates[4];
+  int n = 0;
+  if (o.single_issuer && o.defer_taskrun)
+    candidates[n++] = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+  if (o.single_issuer && o.coop_taskrun)
+    candidates[n++] = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN;
+  if (o.coop_taskrun) candidates[n++] = IORING_SETUP_COOP_TASKRUN;
+  candidates[n++] = 0;
+  int rc = -EINVAL;
+  for (int i = 0; i < n; ++i) {
+    io_uring_params p{};
+    p.flags = candidates[i];
+    rc = io_uring_queue_init_params(o.entries, ring, &p);
+    if (rc == 0) {
+      *flags_out = candidates[i];
+      return 0;
+    }
+    if (rc != -EINVAL) return rc;
+  }
+  return rc;
+}
+}  // namespace
+
+IoResult io_result(int res, Deadline deadline) noexcept {
+  if (res >= 0) return {res, {}};
+  if ((res == -ECANCELED || res == -ETIME) && deadline != kNoDeadline && Clock::now() >= deadline)
+    return {0, make_error_code(errc::timeout)};
+  if (res == -ECANCELED) return {0, make_error_code(errc::cancelled)};
+  if (res == -ETIME) return {0, make_error_code(errc::timeout)};
+  return {0, std::error_code(-res, std::system_category())};
+}
+
+UringScheduler::UringScheduler(const RingOptions& options) {
+  const int rc = init_ring(&ring_, options, &setup_flags_);
+  if (rc < 0)
+    throw std::system_error(-rc, std::system_category(), "io_uring_queue_init");
+  if (setup_flags_ & IORING_SETUP_SINGLE_ISSUER) features_ += "single_issuer ";
+  if (setup_flags_ & IORING_SETUP_DEFER_TASKRUN) features_ += "defer_taskrun ";
+  if (setup_flags_ & IORING_SETUP_COOP_TASKRUN) features_ += "coop_taskrun ";
+  if (!features_.empty()) features_.pop_back();
+  // Blocking eventfd: io_uring would answer -EAGAIN at once on an O_NONBLOCK one.
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
+  if (wake_fd_ < 0) {
+    const int err = errno;
+    io_uring_queue_exit(&ring_);
+    throw std::system_error(err, std::system_category(), "eventfd");
+  }
+  t_current = this;
+}
+
+UringScheduler::~UringScheduler() {
+  if (t_current == this) t_current = nullptr;
+  io_uring_queue_exit(&ring_);
+  ::close(wake_fd_);
+}
+
+UringScheduler* UringScheduler::current() noexcept { return t_current; }
+
+void UringScheduler::awakened(boost::fibers::context* ctx) noexcept { ctx->ready_link(ready_); }
+
+boost::fibers::context* UringScheduler::pick_next() noexcept {
+  if (++picks_since_enter_ >= kFairnessPicks) {
+    // Rule 3: a long run of ready fibers still gets its I/O submitted and completed.
+    enter(0, nullptr);
+  } else if (io_uring_cq_ready(&ring_) != 0) {
+    reap();
+  }
+  if (ready_.empty()) return nullptr;
+  boost::fibers::context* ctx = &ready_.front();
+  ready_.pop_front();
+  return ctx;
+}
+
+bool UringScheduler::has_ready_fibers() const noexcept { return !ready_.empty(); }
+
+void UringScheduler::suspend_until(std::chrono::steady_clock::time_point const& abs_time) noexcept {
+  if (!wake_armed_) arm_wake();
+  if (abs_time == std::chrono::steady_clock::time_point::max()) {
+    enter(1, nullptr);
+    return;
+  }
+  const auto left = abs_time - std::chrono::steady_clock::now();
+  if (left <= std::chrono::steady_clock::duration::zero()) {
+    enter(0, nullptr);
+    return;
+  }
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+  __kernel_timespec ts{};
+  ts.tv_sec = ns / 1'000'000'000;
+  ts.tv_nsec = ns % 1'000'000'000;
+  enter(1, &ts);
+}
+
+void UringScheduler::notify() noexcept {
+  // Called from other threads (a remote fiber made one of ours ready): only the eventfd is touched,
+  // never the ring, which has a single issuer.
+  const std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+}
+
+io_uring_sqe* UringScheduler::get_sqe(unsigned needed) noexcept {
+  if (io_uring_sq_space_left(&ring_) < needed) {
+    io_uring_submit(&ring_);
+    ++enters_;
+  }
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_)) return sqe;
+    // SQ still full (the kernel could not take entries): reap to make room, then retry.
+    io_uring_submit_and_get_events(&ring_);
+    ++enters_;
+    reap();
+  }
+  std::terminate();  // the kernel refused submissions 1000 times in a row: nothing sane to do
+}
+
+void UringScheduler::enter(unsigned wait_nr, const __kernel_timespec* ts) noexcept {
+  picks_since_enter_ = 0;
+  ++enters_;
+  if (wait_nr == 0) {
+    io_uring_submit_and_get_events(&ring_);
+  } else {
+    io_uring_cqe* cqe = nullptr;
+    // -ETIME (timer due) and -EINTR (a signal) are normal wake-ups; the scheduler re-checks timers.
+    io_uring_submit_and_wait_timeout(&ring_, &cqe, wait_nr, const_cast<__kernel_timespec*>(ts), nullptr);
+  }
+  reap();
+}
+
+void UringScheduler::reap() noexcept {
+  unsigned head;
+  unsigned count = 0;
+  io_uring_cqe* cqe;
+  boost::fibers::context* self = boost::fibers::context::active();
+  io_uring_for_each_cqe(&ring_, head, cqe) {
+    ++count;
+    const std::uint64_t tag = io_uring_cqe_get_data64(cqe);
+    if (tag == 0) continue;  // a linked timeout's own completion
+    if (tag == kWakeTag) {
+      wake_armed_ = false;
+      continue;
+    }
+    auto* wait = reinterpret_cast<IoWait*>(tag);
+    wait->result = cqe->res;
+    self->schedule(wait->waiter);
+  }
+  io_uring_cq_advance(&ring_, count);
+  completions_ += count;
+}
+
+void UringScheduler::arm_wake() noexcept {
+  io_uring_sqe* sqe = get_sqe(1);
+  io_uring_prep_read(sqe, wake_fd_, &wake_buf_, sizeof wake_buf_, 0);
+  io_uring_sqe_set_data64(sqe, kWakeTag);
+  wake_armed_ = true;
+}
+
+}  // namespace fibredis
