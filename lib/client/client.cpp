@@ -1,30 +1,20 @@
 #include <fibredis/client/client.hpp>
 
 #include <fibredis/errors.hpp>
-#include <fibredis/resp/command_info.hpp>
 
 #include <algorithm>
 #include <string>
 
 namespace fibredis {
 
-Client::Client(Options options) : options_(std::move(options)), shared_(options_), pool_(options_) {}
+Client::Client(Options options) : node_(options) {}
 
 Client::Client(std::string_view url) : Client(Options::from_url(url)) {}
 
-Deadline Client::call_deadline(const Command* cmds, std::size_t n) const {
-  auto budget = std::chrono::duration_cast<Clock::duration>(options_.command_timeout);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!cmds[i].blocking) continue;
-    if (cmds[i].blocking->count() == 0) return kNoDeadline;  // the caller asked to wait forever
-    budget += *cmds[i].blocking;
-  }
-  return deadline_after(budget);
-}
-
 void Client::fail(std::error_code ec, std::string_view what) const {
-  std::string context = std::string(what) + " on " + options_.address();
-  throw_error(ec, context);
+  if (ec == errc::auth_failed)
+    throw AuthenticationError(node_.error_text() + " (" + options().address() + ")", ec);
+  throw_error(ec, std::string(what) + " on " + options().address());
 }
 
 Reply Client::execute(const Command& cmd) {
@@ -34,36 +24,18 @@ Reply Client::execute(const Command& cmd) {
 }
 
 void Client::run_batch(const Command* cmds, std::size_t n, Reply* out) {
-  const Deadline deadline = call_deadline(cmds, n);
-  const bool blocking = std::any_of(cmds, cmds + n, [](const Command& c) { return c.blocking.has_value(); });
-  const std::string_view what = n == 1 ? cmds[0].name() : std::string_view("pipeline");
-  if (!blocking) {
-    if (auto ec = shared_.execute(cmds, n, out, deadline)) {
-      if (ec == errc::auth_failed) throw AuthenticationError(shared_.last_error_text() + " (" + options_.address() + ")", ec);
-      fail(ec, what);
-    }
-    return;
-  }
-  // A command the server may hold gets a connection of its own: the shared one must keep flowing.
-  ConnectionPool::Lease lease;
-  if (auto ec = pool_.acquire(deadline, lease)) {
-    if (ec == errc::auth_failed) throw AuthenticationError(lease ? lease->error_text() : "authentication failed on " + options_.address(), ec);
-    fail(ec, what);
-  }
-  if (auto ec = lease->roundtrip(cmds, n, out, deadline)) {
-    lease->mark_broken();  // a late reply would arrive on a reused connection: never reuse it
-    fail(ec, what);
-  }
+  if (auto ec = node_.run(cmds, n, out, node_.deadline_for(cmds, n)))
+    fail(ec, n == 1 ? cmds[0].name() : std::string_view("pipeline"));
 }
 
 void Client::flush() {
-  if (auto ec = shared_.flush()) fail(ec, "flush");
+  if (auto ec = node_.shared().flush()) fail(ec, "flush");
 }
 
 Watch Client::watch(ArgList keys) {
-  const Deadline deadline = deadline_after(options_.command_timeout);
+  const Deadline deadline = deadline_after(options().command_timeout);
   ConnectionPool::Lease lease;
-  if (auto ec = pool_.acquire(deadline, lease)) fail(ec, "WATCH");
+  if (auto ec = node_.pool().acquire(deadline, lease)) fail(ec, "WATCH");
   Command cmd{"WATCH"};
   cmd.args(keys);
   Reply reply;
@@ -88,7 +60,7 @@ Watch::~Watch() {
 
 Reply Watch::execute(const Command& cmd) {
   Reply reply;
-  const Deadline deadline = client_->call_deadline(&cmd, 1);
+  const Deadline deadline = client_->node_.deadline_for(&cmd, 1);
   if (auto ec = lease_->roundtrip(&cmd, 1, &reply, deadline)) {
     lease_->mark_broken();
     client_->fail(ec, cmd.name());
@@ -127,7 +99,7 @@ std::vector<Reply> Pipeline::execute(bool raise_on_error) {
   std::vector<Reply> replies(cmds.size());
   if (exclusive_ != nullptr) {
     if (auto ec = exclusive_->roundtrip(cmds.data(), cmds.size(), replies.data(),
-                                        client_->call_deadline(cmds.data(), cmds.size()))) {
+                                        client_->node_.deadline_for(cmds.data(), cmds.size()))) {
       exclusive_->mark_broken();
       client_->fail(ec, "transaction");
     }

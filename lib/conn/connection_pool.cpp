@@ -61,6 +61,7 @@ std::error_code ConnectionPool::acquire(Deadline deadline, Lease& out) {
         auto c = std::make_unique<Connection>();
         const Deadline d = std::min(deadline, deadline_after(options_.connect_timeout));
         if (auto ec = c->connect(options_, d)) {
+          last_error_text_ = c->error_text();
           --open_;
           wake_next();
           return ec;

@@ -140,9 +140,10 @@ ReplyReader& ReplyReader::operator=(ReplyReader&&) noexcept = default;
 
 void ReplyReader::feed(const char* data, std::size_t n) {
   if (n == 0) return;
-  // Fails only when already in error (next() reports it) or out of memory.
-  if (redisReaderFeed(state_->reader, data, n) != REDIS_OK && state_->reader->err == REDIS_ERR_OOM)
-    throw std::bad_alloc();
+  // Fails when already in error (ignored: next() reports it) or when this append runs out of
+  // memory, which leaves the reader in error too.
+  if (state_->reader->err != 0) return;
+  if (redisReaderFeed(state_->reader, data, n) != REDIS_OK) throw std::bad_alloc();
 }
 
 std::optional<Reply> ReplyReader::next(std::error_code& ec) {

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <charconv>
 #include <climits>
 #include <limits>
 #include <string>
@@ -11,6 +12,14 @@
 using fibredis::Command;
 
 namespace {
+
+double parse(std::string_view s) {
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  REQUIRE(ec == std::errc());
+  REQUIRE(ptr == s.data() + s.size());
+  return v;
+}
 
 std::string encode(const Command& c) {
   std::string out;
@@ -85,15 +94,15 @@ TEST_CASE("Command formats doubles in shortest round-trip form", "[command]") {
       .arg(-std::numeric_limits<double>::infinity()).arg(1e300).arg(5e-324);
   CHECK(c[1] == "1.5");
   CHECK(c[2] == "0.1");
-  CHECK(std::stod(std::string(c[2])) == 0.1);
+  CHECK(parse(c[2]) == 0.1);
   CHECK(c[3] == "-2");
   CHECK(c[4] == "inf");
   CHECK(c[5] == "-inf");
-  CHECK(std::stod(std::string(c[6])) == 1e300);
-  CHECK(std::stod(std::string(c[7])) == 5e-324);
+  CHECK(parse(c[6]) == 1e300);
+  CHECK(parse(c[7]) == 5e-324);
   const double third = 1.0 / 3.0;
   c.arg(third);
-  CHECK(std::stod(std::string(c[8])) == third);
+  CHECK(parse(c[8]) == third);
   encode(c);
 }
 

@@ -126,3 +126,84 @@ TEST_CASE("parse_redirect rejects malformed redirects", "[error_reply]") {
     CHECK_FALSE(parse_redirect(bad).has_value());
   }
 }
+
+// ---- the exception mapping at the client surface (errors.hpp), built on classify_error ----
+
+#include <cerrno>
+#include <system_error>
+
+#include "fibredis/errors.hpp"
+
+namespace {
+
+template <class E>
+void expect_thrown(std::error_code ec, const std::string& what) {
+  INFO(ec.category().name() << ":" << ec.value());
+  try {
+    fibredis::throw_error(ec, "connect 127.0.0.1:6379");
+  } catch (const E& e) {
+    CHECK(std::string(e.what()) == what);
+    CHECK(e.code() == ec);
+    return;
+  } catch (...) {
+  }
+  FAIL("wrong exception type");
+}
+
+}  // namespace
+
+TEST_CASE("fibredis error category", "[errors]") {
+  std::error_code ec = fibredis::errc::timeout;
+  CHECK(std::string(ec.category().name()) == "fibredis");
+  CHECK(ec.message() == "operation timed out");
+  for (int v = 1; v <= 8; ++v)
+    CHECK_FALSE(fibredis::fibredis_category().message(v).empty());
+  CHECK(ec != std::error_code(ETIMEDOUT, std::system_category()));
+}
+
+TEST_CASE("throw_error maps codes to the exception hierarchy", "[errors]") {
+  using fibredis::errc;
+  const std::string ctx = "connect 127.0.0.1:6379: ";
+  expect_thrown<fibredis::TimeoutError>(errc::timeout, ctx + "operation timed out");
+  expect_thrown<fibredis::ConnectionError>(errc::connection_closed, ctx + "connection closed");
+  expect_thrown<fibredis::ConnectionError>(errc::not_connected, ctx + "not connected");
+  expect_thrown<fibredis::ConnectionError>(errc::resolve_failed,
+                                           ctx + "host name could not be resolved");
+  expect_thrown<fibredis::ConnectionError>(errc::cancelled, ctx + "operation cancelled");
+  expect_thrown<fibredis::ProtocolError>(errc::protocol_error, ctx + "protocol error");
+  expect_thrown<fibredis::AuthenticationError>(errc::auth_failed, ctx + "authentication failed");
+  expect_thrown<fibredis::UsageError>(errc::usage, ctx + "invalid usage");
+
+  const auto sys = [](int e) { return std::error_code(e, std::system_category()); };
+  for (int e : {ECONNREFUSED, ECONNRESET, EPIPE, ENETUNREACH, EHOSTUNREACH, ECONNABORTED})
+    expect_thrown<fibredis::ConnectionError>(sys(e), ctx + sys(e).message());
+  for (int e : {ETIMEDOUT, ETIME, ECANCELED})
+    expect_thrown<fibredis::TimeoutError>(sys(e), ctx + sys(e).message());
+  const auto gen = std::make_error_code(std::errc::connection_refused);
+  expect_thrown<fibredis::ConnectionError>(gen, ctx + gen.message());
+  const auto gen_timeout = std::make_error_code(std::errc::timed_out);
+  expect_thrown<fibredis::TimeoutError>(gen_timeout, ctx + gen_timeout.message());
+
+  // Every fibredis exception derives from Error; the empty context drops the prefix.
+  CHECK_THROWS_WITH(fibredis::throw_error(errc::protocol_error, ""), "protocol error");
+  CHECK_THROWS_AS(fibredis::throw_error(errc::timeout, "x"), fibredis::Error);
+}
+
+TEST_CASE("throw_reply_error keeps the server text and picks the type", "[errors]") {
+  CHECK_THROWS_WITH(fibredis::throw_reply_error("ERR syntax error"), "ERR syntax error");
+  CHECK_THROWS_AS(fibredis::throw_reply_error("ERR syntax error"), fibredis::ResponseError);
+  CHECK_THROWS_AS(fibredis::throw_reply_error("WRONGPASS x"), fibredis::AuthenticationError);
+  CHECK_THROWS_AS(fibredis::throw_reply_error("ERR invalid password"),
+                  fibredis::AuthenticationError);
+  CHECK_THROWS_AS(fibredis::throw_reply_error("CLUSTERDOWN x"), fibredis::ClusterDownError);
+  CHECK_THROWS_AS(fibredis::throw_reply_error("TRYAGAIN x"), fibredis::TryAgainError);
+  CHECK_THROWS_AS(fibredis::throw_reply_error("CROSSSLOT x"), fibredis::CrossSlotError);
+  CHECK_THROWS_AS(fibredis::throw_reply_error("MOVED 1 a:1"), fibredis::ResponseError);
+  CHECK_THROWS_AS(fibredis::throw_reply_error("LOADING x"), fibredis::ResponseError);
+  try {
+    fibredis::throw_reply_error("NOAUTH Authentication required.");
+  } catch (const fibredis::AuthenticationError& e) {
+    CHECK(e.code() == fibredis::errc::auth_failed);
+    CHECK(std::string(e.what()) == "NOAUTH Authentication required.");
+  }
+}

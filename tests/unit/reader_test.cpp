@@ -64,9 +64,13 @@ Reply read_in_pieces(const std::string& wire, const std::vector<std::size_t>& cu
     const std::size_t end = i < cuts.size() ? cuts[i] : wire.size();
     reader.feed(wire.data() + pos, end - pos);
     pos = end;
-    got = reader.next(ec);
+    auto r = reader.next(ec);
     REQUIRE_FALSE(ec);
-    if (end < wire.size()) REQUIRE_FALSE(got.has_value());
+    if (r) {
+      REQUIRE(end == wire.size());
+      REQUIRE_FALSE(got.has_value());
+      got = std::move(r);
+    }
   }
   REQUIRE(got.has_value());
   CHECK_FALSE(reader.next(ec).has_value());

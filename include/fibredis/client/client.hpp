@@ -19,9 +19,8 @@
 
 #include <fibredis/client/commands.hpp>
 #include <fibredis/client/pipeline.hpp>
-#include <fibredis/conn/connection_pool.hpp>
+#include <fibredis/conn/node_connections.hpp>
 #include <fibredis/conn/options.hpp>
-#include <fibredis/conn/shared_connection.hpp>
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/reply.hpp>
 
@@ -58,12 +57,12 @@ class Client : public Commands<Client> {
   Watch watch(ArgList keys);
 
   /// Lettuce-style manual flushing of the shared connection, for bulk loads.
-  void set_auto_flush(bool on) { shared_.set_auto_flush(on); }
+  void set_auto_flush(bool on) { node_.shared().set_auto_flush(on); }
   void flush();
 
-  const Options& options() const noexcept { return options_; }
-  SharedConnection& shared_connection() noexcept { return shared_; }
-  ConnectionPool& pool() noexcept { return pool_; }
+  const Options& options() const noexcept { return node_.options(); }
+  SharedConnection& shared_connection() noexcept { return node_.shared(); }
+  ConnectionPool& pool() noexcept { return node_.pool(); }
 
   /// Runs a batch (pipelines, transactions): on the shared connection unless a command in it may
   /// block, then on a pooled exclusive connection. Throws transport errors.
@@ -72,12 +71,9 @@ class Client : public Commands<Client> {
  private:
   friend class Pipeline;
   friend class Watch;
-  Deadline call_deadline(const Command* cmds, std::size_t n) const;
   [[noreturn]] void fail(std::error_code ec, std::string_view what) const;
 
-  Options options_;
-  SharedConnection shared_;
-  ConnectionPool pool_;
+  NodeConnections node_;
 };
 
 }  // namespace fibredis

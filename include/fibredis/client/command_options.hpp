@@ -119,9 +119,9 @@ enum class Condition : std::uint8_t { Always, IfNotExists, IfExists };
 /// SET's options. At most one of ttl, expire_at and keep_ttl (UsageError otherwise).
 struct SetOptions {
   /// EX / PX: expire after this long. Sent as EX when it is whole seconds, PX otherwise.
-  std::optional<std::chrono::milliseconds> ttl;
+  std::optional<std::chrono::milliseconds> ttl{};
   /// EXAT / PXAT: expire at this instant (PXAT unless it is whole seconds).
-  std::optional<std::chrono::system_clock::time_point> expire_at;
+  std::optional<std::chrono::system_clock::time_point> expire_at{};
   /// KEEPTTL: keep the key's current time to live instead of clearing it.
   bool keep_ttl = false;
   Condition condition = Condition::Always;
@@ -129,8 +129,8 @@ struct SetOptions {
 
 /// GETEX's options. At most one of ttl, expire_at and persist (UsageError otherwise).
 struct GetExOptions {
-  std::optional<std::chrono::milliseconds> ttl;
-  std::optional<std::chrono::system_clock::time_point> expire_at;
+  std::optional<std::chrono::milliseconds> ttl{};
+  std::optional<std::chrono::system_clock::time_point> expire_at{};
   /// PERSIST: remove the time to live.
   bool persist = false;
 };
@@ -148,18 +148,18 @@ enum class InsertPosition : std::uint8_t { Before, After };
 /// LPOS's RANK (1 = first match, -1 = last, 2 = second...) and MAXLEN (compare at most this many
 /// elements; 0 = all).
 struct LposOptions {
-  std::optional<long long> rank;
-  std::optional<long long> maxlen;
+  std::optional<long long> rank{};
+  std::optional<long long> maxlen{};
 };
 
 /// SCAN-family options. `type` (TYPE filter) applies to SCAN only; HSCAN/SSCAN/ZSCAN reject it.
 struct ScanOptions {
   /// MATCH glob-style pattern; empty = all.
-  std::string match;
+  std::string match{};
   /// COUNT hint of work per call (not a page size); 0 = server default (10).
   std::size_t count = 0;
   /// TYPE (Redis ≥ 6.0): "string", "list", "hash", "set", "zset", "stream"; empty = any.
-  std::string type;
+  std::string type{};
 };
 
 /// ZADD's GT / LT: update existing members only when the new score is greater / less.
@@ -210,7 +210,7 @@ enum class Aggregate : std::uint8_t { Sum, Min, Max };
 
 struct ZStoreOptions {
   /// WEIGHTS, one per source key; empty = all 1.
-  std::vector<double> weights;
+  std::vector<double> weights{};
   Aggregate aggregate = Aggregate::Sum;
 };
 
@@ -219,7 +219,7 @@ struct XAddOptions {
   /// "*" lets the server pick the ID.
   std::string_view id = "*";
   /// MAXLEN: trim the stream to about this many entries after adding.
-  std::optional<long long> maxlen;
+  std::optional<long long> maxlen{};
   /// "~": trim only whole macro nodes (cheaper; the stream may stay a little longer).
   bool approximate = false;
 };

@@ -62,13 +62,12 @@ class ScanRange {
       return *this;
     }
     void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) {
-      return it.range_ == nullptr || it.range_->done_;
-    }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) { return it.at_end(); }
 
    private:
     friend class ScanRange;
     explicit iterator(ScanRange* r) : range_(r) {}
+    bool at_end() const noexcept { return range_ == nullptr || range_->done_; }
     ScanRange* range_ = nullptr;
   };
 

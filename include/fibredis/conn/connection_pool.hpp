@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -56,6 +57,8 @@ class ConnectionPool {
   std::size_t in_use() const noexcept { return open_ - idle_.size(); }
   std::uint64_t created() const noexcept { return created_; }
   const Options& options() const noexcept { return options_; }
+  /// The server's words when the last connect failed in the handshake (wrong password...).
+  const std::string& last_error_text() const noexcept { return last_error_text_; }
   /// Drops every idle connection (after a failover, say).
   void clear_idle() noexcept;
 
@@ -69,6 +72,7 @@ class ConnectionPool {
   std::deque<Parker*> waiters_;
   std::size_t open_ = 0;
   std::uint64_t created_ = 0;
+  std::string last_error_text_;
 };
 
 }  // namespace fibredis

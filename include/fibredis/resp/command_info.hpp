@@ -111,7 +111,7 @@ struct CommandInfo {
   KeyRule key_rule = KeyRule::Range;
   TimeoutRule timeout_rule = TimeoutRule::NoTimeout;
 
-  bool has(CommandFlag f) const noexcept { return (flags & f) != 0; }
+  constexpr bool has(CommandFlag f) const noexcept { return (flags & f) != 0; }
 };
 
 /// Case-insensitive lookup of cmd[0], descending into container commands (CONFIG, CLIENT,

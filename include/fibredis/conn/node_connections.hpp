@@ -1,0 +1,48 @@
+// NodeConnections: everything fibredis keeps open to one server.
+//
+// One multiplexed SharedConnection carries ordinary commands from every fiber; a ConnectionPool of
+// exclusive connections serves commands the server may hold (BLPOP, XREAD BLOCK, WAIT...), so a
+// parked BRPOP never stalls the shared connection and never costs a thread. The choice is made
+// here, once, for the single-node client, the cluster client and pipelines alike.
+#pragma once
+
+#include <fibredis/conn/connection_pool.hpp>
+#include <fibredis/conn/options.hpp>
+#include <fibredis/conn/shared_connection.hpp>
+
+#include <cstddef>
+#include <string>
+#include <system_error>
+
+namespace fibredis {
+
+class NodeConnections {
+ public:
+  explicit NodeConnections(const Options& options) : options_(options), shared_(options), pool_(options) {}
+
+  /// Runs cmds[0..n) as one batch and fills out[0..n): on the shared connection, or on a pooled
+  /// exclusive one when any command may block. Waits on connecting, capacity, the pool and the
+  /// replies, all within `deadline`. An exclusive connection whose call failed is dropped.
+  /// Errors: connection errors, errc::timeout, errc::auth_failed (error_text() has the server's
+  /// words). Never throws (but std::bad_alloc).
+  std::error_code run(const Command* cmds, std::size_t n, Reply* out, Deadline deadline);
+
+  /// The deadline for a batch: command_timeout, plus each blocking command's block time
+  /// (kNoDeadline when one blocks forever).
+  Deadline deadline_for(const Command* cmds, std::size_t n) const;
+
+  /// The server's text for the last handshake failure (wrong password...).
+  const std::string& error_text() const noexcept { return error_text_; }
+
+  const Options& options() const noexcept { return options_; }
+  SharedConnection& shared() noexcept { return shared_; }
+  ConnectionPool& pool() noexcept { return pool_; }
+
+ private:
+  Options options_;
+  SharedConnection shared_;
+  ConnectionPool pool_;
+  std::string error_text_;
+};
+
+}  // namespace fibredis

@@ -1,0 +1,9 @@
+// The umbrella header: everything a user of fibredis needs.
+#pragma once
+
+#include <fibredis/errors.hpp>
+#include <fibredis/runtime/runtime.hpp>
+#include <fibredis/resp/command.hpp>
+#include <fibredis/resp/reply.hpp>
+#include <fibredis/conn/options.hpp>
+#include <fibredis/client/client.hpp>
