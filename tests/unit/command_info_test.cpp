@@ -57,7 +57,7 @@ TEST_CASE("lookup is case-insensitive and exact", "[command_info]") {
   CHECK(lookup_command("NOSUCHCOMMAND") == nullptr);
   CHECK(lookup_command("") == nullptr);
   CHECK(lookup_command(Command{}) == nullptr);
-  CHECK(lookup_command("G\0T") == nullptr);
+  CHECK(lookup_command(std::string_view("G\0T", 3)) == nullptr);
   CHECK(lookup_command("get ") == nullptr);
   CHECK(lookup_command("a-very-long-name-that-no-command-has-at-all") == nullptr);
 

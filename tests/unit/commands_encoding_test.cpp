@@ -148,6 +148,14 @@ TEST_CASE("argument lists take one string, a braced list or any range", "[comman
   fibredis::ArgList copied = copy;
   p.exists(copied);
   CHECK(p.last() == Args{"EXISTS", "c1", "c2"});
+  Args many;
+  for (int i = 0; i < 20; ++i) many.push_back("k" + std::to_string(i));
+  fibredis::ArgList big = many;  // past the inline capacity
+  fibredis::ArgList big_copy = big;
+  p.del(big_copy);
+  Args expected = many;
+  expected.insert(expected.begin(), "DEL");
+  CHECK(p.last() == expected);
 
   p.mset({{"a", "1"}, {"b", "2"}});
   CHECK(p.last() == Args{"MSET", "a", "1", "b", "2"});

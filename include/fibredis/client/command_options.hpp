@@ -1,9 +1,8 @@
 // The argument and option types of the typed commands (client/commands.hpp), and the few encoding
 // rules they share (EX vs PX, blocking timeouts in decimal seconds).
 //
-// ArgList / PairList are parameter types only: they view the caller's strings for the duration of
-// one call, which is all a command needs, because Command copies the bytes at once. So one signature
-// takes a single key, a braced list or any container:
+// ArgList / PairList are parameter types: they view the caller's strings (Command copies the bytes
+// at once), so one signature takes a single key, a braced list or any container:
 // @code
 //   c.del("a");                        // one
 //   c.del({"a", "b"});                 // a braced list
@@ -16,6 +15,7 @@
 #include <fibredis/errors.hpp>
 #include <fibredis/resp/command.hpp>
 
+#include <array>
 #include <chrono>
 #include <concepts>
 #include <cstddef>
@@ -46,47 +46,55 @@ concept PairRange = requires(const R& r) {
   std::end(r);
 };
 
+/// A few values inline, more on the heap; copies stay valid (no pointers into itself).
+template <class T, std::size_t N>
+class SmallList {
+ public:
+  void push_back(T v) {
+    if (size_ < N) {
+      inline_[size_] = std::move(v);
+    } else {
+      if (size_ == N) heap_.assign(inline_.begin(), inline_.end());
+      heap_.push_back(std::move(v));
+    }
+    ++size_;
+  }
+  const T* begin() const noexcept { return size_ > N ? heap_.data() : inline_.data(); }
+  const T* end() const noexcept { return begin() + size_; }
+  std::size_t size() const noexcept { return size_; }
+
+ private:
+  std::array<T, N> inline_{};
+  std::vector<T> heap_;
+  std::size_t size_ = 0;
+};
+
 }  // namespace detail
 
-/// One or more string arguments (keys, members, fields, values), viewed for the length of a call.
+/// One or more string arguments (keys, members, fields, values). It views the caller's strings,
+/// so it may outlive the call only as long as they do.
 class ArgList {
  public:
   ArgList() = default;
-  ArgList(std::string_view one) : one_(one), kind_(Kind::One) {}
+  ArgList(std::string_view one) { items_.push_back(one); }
   ArgList(const char* one) : ArgList(std::string_view(one)) {}
   ArgList(const std::string& one) : ArgList(std::string_view(one)) {}
-  ArgList(std::initializer_list<std::string_view> many) : list_(many), kind_(Kind::List) {}
+  ArgList(std::initializer_list<std::string_view> many) {
+    for (std::string_view s : many) items_.push_back(s);
+  }
   template <detail::StringRange R>
     requires(!std::convertible_to<const R&, std::string_view>)
-  ArgList(const R& many) : kind_(Kind::Owned) {
-    for (const auto& s : many) owned_.emplace_back(s);
+  ArgList(const R& many) {
+    for (const auto& s : many) items_.push_back(std::string_view(s));
   }
 
-  const std::string_view* begin() const noexcept {
-    switch (kind_) {
-      case Kind::One: return &one_;
-      case Kind::List: return list_.begin();
-      case Kind::Owned: return owned_.data();
-      default: return nullptr;
-    }
-  }
-  const std::string_view* end() const noexcept { return begin() + size(); }
-  std::size_t size() const noexcept {
-    switch (kind_) {
-      case Kind::One: return 1;
-      case Kind::List: return list_.size();
-      case Kind::Owned: return owned_.size();
-      default: return 0;
-    }
-  }
+  const std::string_view* begin() const noexcept { return items_.begin(); }
+  const std::string_view* end() const noexcept { return items_.end(); }
+  std::size_t size() const noexcept { return items_.size(); }
   bool empty() const noexcept { return size() == 0; }
 
  private:
-  enum class Kind : std::uint8_t { Empty, One, List, Owned };
-  std::string_view one_;
-  std::initializer_list<std::string_view> list_;
-  std::vector<std::string_view> owned_;
-  Kind kind_ = Kind::Empty;
+  detail::SmallList<std::string_view, 8> items_;
 };
 
 /// (name, value) pairs: field/value for HSET and MSET (V = std::string_view), member/score for
@@ -96,21 +104,21 @@ class PairList {
  public:
   using value_type = std::pair<std::string_view, V>;
 
-  PairList(std::initializer_list<value_type> list) : list_(list), use_list_(true) {}
+  PairList(std::initializer_list<value_type> list) {
+    for (const auto& p : list) items_.push_back(p);
+  }
   template <detail::PairRange<V> R>
   PairList(const R& range) {
-    for (const auto& [k, v] : range) owned_.emplace_back(std::string_view(k), V(v));
+    for (const auto& [k, v] : range) items_.push_back(value_type(std::string_view(k), V(v)));
   }
 
-  const value_type* begin() const noexcept { return use_list_ ? list_.begin() : owned_.data(); }
-  const value_type* end() const noexcept { return begin() + size(); }
-  std::size_t size() const noexcept { return use_list_ ? list_.size() : owned_.size(); }
+  const value_type* begin() const noexcept { return items_.begin(); }
+  const value_type* end() const noexcept { return items_.end(); }
+  std::size_t size() const noexcept { return items_.size(); }
   bool empty() const noexcept { return size() == 0; }
 
  private:
-  std::initializer_list<value_type> list_;
-  std::vector<value_type> owned_;
-  bool use_list_ = false;
+  detail::SmallList<value_type, 4> items_;
 };
 
 /// NX / XX: write only if the key (or member) does not exist yet / already exists.

@@ -125,12 +125,13 @@ const CommandInfo* lookup_command(const Command& cmd) noexcept;
 const CommandInfo* lookup_command(std::string_view name, std::string_view subcommand = {}) noexcept;
 
 /// Replaces `out` with the indices (into cmd) of the key arguments, in argument order: the
-/// COMMAND range for most commands, and for movable keys the parse each KeyRule describes.
-/// A numkeys that is not a number or exceeds the arguments, an XREAD without a balanced
-/// STREAMS list and similar malformed commands yield no keys: the server rejects them wherever
-/// they go. An unknown command is assumed to take its key at argument 1 when there is one
-/// (true of nearly all module data commands); a pub/sub channel is not a key, except that shard
-/// channels (SPUBLISH, SSUBSCRIBE) are keys to the server and listed here.
+/// COMMAND range for most commands, and for movable keys the parse each KeyRule describes
+/// (agrees with the server's COMMAND GETKEYS). Keys behind a malformed count or option list (a
+/// numkeys that is not a number or exceeds the arguments, XREAD keys and ids unbalanced) are
+/// left out: the server rejects such a command wherever it goes. An unknown command is assumed
+/// to take its key at argument 1 when there is one (true of nearly all module data commands).
+/// Classic pub/sub channels are not keys; shard channels (SPUBLISH, SSUBSCRIBE, SUNSUBSCRIBE)
+/// are listed, as COMMAND's key range lists them and the server checks their slots like keys'.
 /// Reuses out's capacity; allocates only when it must grow.
 void key_positions(const Command& cmd, std::vector<std::size_t>& out);
 

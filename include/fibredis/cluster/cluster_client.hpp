@@ -1,0 +1,178 @@
+// ClusterClient: a Redis Cluster used from many fibers at once, with the same typed commands as
+// Client (the Commands<> mixin).
+//
+// @code
+//   fibredis::ClusterClient rc({.startup_nodes = {{"127.0.0.1", 7000}}});
+//   rc.set("foo", "bar");                                  // routed by CRC16 slot of "foo"
+//   std::optional<std::string> v = rc.get("foo");
+//   auto sizes = rc.on(fibredis::Target::Primaries).dbsize();   // per node
+//   long long n = rc.dbsize();                             // merged: summed over primaries
+//   auto vals = rc.mget_nonatomic({"a", "b", "c"});        // split by slot, sent to all at once
+// @endcode
+//
+// Every call: route (slot of its keys, or the command's fan-out rule) → send → on MOVED patch the
+// slot and retry at the named node (a full refresh every reinitialize_steps MOVEDs), on ASK send
+// ASKING + the command to the target once, on TRYAGAIN/LOADING back off, on CLUSTERDOWN/MASTERDOWN,
+// READONLY or a connection error refresh the map (single-flight) and retry. One deadline,
+// command_timeout (+ block time), bounds all of it: redirects, back-off, waiting for a refresh,
+// waiting for a pooled connection. Past max_redirects → RedirectLimitError; past the deadline →
+// TimeoutError. Keys of one command in different slots → CrossSlotError before anything is sent
+// (DEL, UNLINK, EXISTS and TOUCH are split per slot and their counts summed instead). Commands that
+// make no sense on a cluster (MOVE, SELECT n, SWAPDB, REPLICAOF, SHUTDOWN, WATCH/MULTI...) →
+// UsageError saying why.
+//
+// Keyless commands follow redis-py's rules: fan-out with a merge (DBSIZE summed, KEYS concatenated,
+// FLUSHALL on every primary, SCRIPT LOAD everywhere...), a random primary (RANDOMKEY), or the default
+// node. Commands whose answer is per node (INFO, TIME, CLIENT LIST, CONFIG GET, SLOWLOG...) go to
+// the default node when called plainly; on(Target) gives every node's answer.
+//
+// A ClusterClient belongs to the thread (Runtime) that made it.
+#pragma once
+
+#include <fibredis/client/commands.hpp>
+#include <fibredis/cluster/cluster_options.hpp>
+#include <fibredis/cluster/node_address.hpp>
+#include <fibredis/cluster/reply_merge.hpp>
+#include <fibredis/cluster/target.hpp>
+#include <fibredis/cluster/topology.hpp>
+#include <fibredis/cluster/topology_holder.hpp>
+#include <fibredis/conn/node_connections.hpp>
+#include <fibredis/resp/command.hpp>
+#include <fibredis/resp/command_info.hpp>
+#include <fibredis/resp/reply.hpp>
+#include <fibredis/runtime/parker.hpp>
+#include <fibredis/runtime/runtime.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace fibredis {
+
+class TargetedCommands;
+
+class ClusterClient : public Commands<ClusterClient> {
+ public:
+  /// Discovers the cluster from the startup nodes (CLUSTER SHARDS, or CLUSTER SLOTS on old
+  /// servers). Throws ConnectionError when no startup node answers, SlotNotCoveredError when slots
+  /// are unserved and neither skip_full_coverage_check nor the servers' own
+  /// cluster-require-full-coverage=no allows it, AuthenticationError on bad credentials.
+  explicit ClusterClient(ClusterOptions options);
+  ClusterClient(std::string host, std::uint16_t port);
+  explicit ClusterClient(std::string_view url);
+  ~ClusterClient();
+  ClusterClient(const ClusterClient&) = delete;
+  ClusterClient& operator=(const ClusterClient&) = delete;
+
+  /// Routes and sends one command (see above); error replies are returned, not thrown.
+  Reply execute(const Command& cmd);
+  /// Sends to the target's nodes at once (one fiber per node) and returns each node's reply.
+  NodeReplies execute_on(const Target& target, const Command& cmd);
+
+  template <class Parser>
+  typename Parser::type dispatch(Command&& cmd) {
+    return Parser::parse(execute(cmd));
+  }
+
+  /// The typed commands, sent to `target` (redis-py's target_nodes): each returns
+  /// std::map<NodeAddress, T> of every node's answer.
+  TargetedCommands on(Target target);
+
+  // ---- cross-slot helpers (not atomic: each slot's part runs on its own; documented so) -----
+  /// MGET split per slot, all slots at once; values in the order of `keys`.
+  std::vector<std::optional<std::string>> mget_nonatomic(const ArgList& keys);
+  /// MSET split per slot, all slots at once.
+  void mset_nonatomic(const PairList<std::string_view>& kvs);
+
+  /// SCAN over every primary in turn (one cursor per node).
+  ScanRange<std::string> scan_iter(ScanOptions o = {});
+  ScanRange<std::string> scan_iter(std::string_view match, std::size_t count = 0, std::string_view type = {}) {
+    return scan_iter(ScanOptions{std::string(match), count, std::string(type)});
+  }
+  using Commands<ClusterClient>::hscan_iter;
+  using Commands<ClusterClient>::sscan_iter;
+  using Commands<ClusterClient>::zscan_iter;
+
+  // ---- nodes (redis-py names) -----------------------------------------------------------
+  NodeAddress get_default_node() const { return default_node_; }
+  void set_default_node(const NodeAddress& node) { default_node_ = node; }
+  std::optional<NodeAddress> get_node(const std::string& host, std::uint16_t port) const;
+  std::vector<NodeAddress> get_primaries() const;
+  std::vector<NodeAddress> get_replicas() const;
+  std::vector<NodeAddress> get_nodes() const;
+  /// The node serving `key`'s slot (its primary).
+  NodeAddress get_node_from_key(std::string_view key, bool replica = false);
+  /// The connections to one node (for stats, or to run something on it directly).
+  NodeConnections& node(const NodeAddress& address);
+
+  // ---- topology -------------------------------------------------------------------------
+  std::shared_ptr<const Topology> topology() const noexcept { return holder_.current(); }
+  /// Re-reads the slot map now (single-flight: joins a refresh in progress).
+  void refresh_topology();
+  /// Full slot-map refreshes so far (a MOVED storm from many fibers must cost one).
+  std::uint64_t topology_refreshes() const noexcept { return holder_.refreshes(); }
+  /// Redirections (MOVED + ASK) and retries seen so far.
+  std::uint64_t redirects() const noexcept { return redirects_; }
+
+  const ClusterOptions& options() const noexcept { return options_; }
+
+  /// The slot the command's keys hash to; nullopt when it has no key. Throws CrossSlotError when
+  /// its keys span slots.
+  static std::optional<std::uint16_t> command_slot(const Command& cmd);
+
+ private:
+  friend class TargetedCommands;
+  struct Route;
+
+  std::error_code fetch_topology(Deadline deadline, Topology& out);
+  void check_coverage(const Topology& t);
+  Reply execute_on_slot(const Command& cmd, std::uint16_t slot, bool read_only, Deadline deadline);
+  Reply execute_on_one(const Command& cmd, const NodeAddress& node, Deadline deadline, bool any_primary);
+  Reply execute_split(const Command& cmd, MergePolicy merge, Deadline deadline);
+  NodeReplies execute_on_nodes(const std::vector<NodeAddress>& nodes, const Command& cmd, Deadline deadline);
+  std::vector<NodeAddress> resolve_target(const Target& target);
+  NodeAddress pick_for_slot(const Topology& t, std::uint16_t slot, bool read_only);
+  NodeAddress random_primary();
+  Deadline deadline_for(const Command& cmd) const;
+  void backoff(int attempt, Deadline deadline);
+  void refresh_after_fault(std::uint64_t seen_version, Deadline deadline);
+  [[noreturn]] void fail(std::error_code ec, const NodeAddress& node, std::string_view what);
+  void periodic_refresh_loop();
+
+  ClusterOptions options_;
+  std::unordered_map<NodeAddress, std::unique_ptr<NodeConnections>> nodes_;
+  TopologyHolder holder_;
+  NodeAddress default_node_;
+  std::uint64_t round_robin_ = 0;
+  std::uint64_t redirects_ = 0;
+  int moved_since_refresh_ = 0;
+  bool stopping_ = false;
+  Parker* refresh_sleeper_ = nullptr;
+  Fiber refresher_;
+};
+
+/// ClusterClient::on(target): the typed commands, answered by every node of the target.
+class TargetedCommands : public Commands<TargetedCommands> {
+ public:
+  template <class Parser>
+  std::map<NodeAddress, typename Parser::type> dispatch(Command&& cmd) {
+    std::map<NodeAddress, typename Parser::type> out;
+    for (auto& [node, reply] : client_->execute_on(target_, cmd)) out.emplace(node, Parser::parse(std::move(reply)));
+    return out;
+  }
+
+ private:
+  friend class ClusterClient;
+  TargetedCommands(ClusterClient& c, Target t) : client_(&c), target_(std::move(t)) {}
+  ClusterClient* client_;
+  Target target_;
+};
+
+inline TargetedCommands ClusterClient::on(Target target) { return TargetedCommands(*this, std::move(target)); }
+
+}  // namespace fibredis

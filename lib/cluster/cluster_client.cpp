@@ -1,0 +1,574 @@
+#include <fibredis/cluster/cluster_client.hpp>
+
+#include <fibredis/cluster/slot.hpp>
+#include <fibredis/errors.hpp>
+#include <fibredis/resp/error_reply.hpp>
+
+#include <boost/fiber/operations.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <random>
+#include <set>
+
+namespace fibredis {
+
+namespace {
+
+bool is_connection_fault(std::error_code ec) {
+  return ec && ec != errc::timeout && ec != errc::auth_failed && ec != errc::usage;
+}
+
+std::string upper(std::string_view s) {
+  std::string u(s);
+  for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return u;
+}
+
+// DEL, UNLINK, EXISTS and TOUCH count keys, so a cross-slot call can be split per slot and the
+// counts added (redis-py does the same); every other multi-key command must stay in one slot.
+bool summable_multi_key(std::string_view name) {
+  const std::string u = upper(name);
+  return u == "DEL" || u == "UNLINK" || u == "EXISTS" || u == "TOUCH";
+}
+
+ClusterOptions single_node_options(std::string host, std::uint16_t port) {
+  ClusterOptions o;
+  o.startup_nodes.push_back(NodeAddress{std::move(host), port});
+  return o;
+}
+
+}  // namespace
+
+ClusterClient::ClusterClient(std::string host, std::uint16_t port)
+    : ClusterClient(single_node_options(std::move(host), port)) {}
+
+ClusterClient::ClusterClient(std::string_view url) : ClusterClient(ClusterOptions::from_url(url)) {}
+
+ClusterClient::ClusterClient(ClusterOptions options)
+    : options_(std::move(options)),
+      holder_([this](Deadline d, Topology& t) { return fetch_topology(d, t); }, options_.min_refresh_interval) {
+  if (options_.startup_nodes.empty()) throw UsageError("ClusterClient needs at least one startup node");
+  const Deadline deadline = deadline_after(options_.connect_timeout * static_cast<long>(options_.startup_nodes.size()) +
+                                           options_.command_timeout);
+  if (std::error_code ec = holder_.refresh_now(deadline)) {
+    std::string names;
+    for (const NodeAddress& a : options_.startup_nodes) names += (names.empty() ? "" : ", ") + a.to_string();
+    if (ec == errc::auth_failed) throw AuthenticationError("cluster authentication failed (" + names + ")", ec);
+    throw_error(ec, "no startup node answered with the cluster's slot map (" + names + ")");
+  }
+  check_coverage(*holder_.current());
+  default_node_ = random_primary();
+  if (options_.refresh_interval.count() > 0) refresher_ = Fiber([this] { periodic_refresh_loop(); });
+}
+
+ClusterClient::~ClusterClient() {
+  stopping_ = true;
+  if (refresher_.joinable()) {
+    // The refresher parks on its own Parker between rounds; wake it so the join is immediate.
+    if (refresh_sleeper_) refresh_sleeper_->unpark();
+    refresher_.join();
+  }
+}
+
+void ClusterClient::periodic_refresh_loop() {
+  while (!stopping_) {
+    Parker sleeper;  // bound to this fiber; the destructor wakes it through refresh_sleeper_
+    refresh_sleeper_ = &sleeper;
+    sleeper.park(deadline_after(options_.refresh_interval));
+    refresh_sleeper_ = nullptr;
+    if (stopping_) break;
+    holder_.refresh_now(deadline_after(options_.command_timeout));
+  }
+}
+
+// ---- topology ---------------------------------------------------------------------------
+
+std::error_code ClusterClient::fetch_topology(Deadline deadline, Topology& out) {
+  // Known nodes first (they reflect the latest map), then the startup nodes.
+  std::vector<NodeAddress> candidates;
+  if (auto t = holder_.current()) {
+    candidates = t->primaries();
+    for (NodeAddress& r : t->replicas()) candidates.push_back(std::move(r));
+  }
+  for (const NodeAddress& s : options_.startup_nodes)
+    if (std::find(candidates.begin(), candidates.end(), s) == candidates.end()) candidates.push_back(s);
+  std::error_code last = make_error_code(errc::not_connected);
+  for (const NodeAddress& addr : candidates) {
+    if (expired(deadline)) return make_error_code(errc::timeout);
+    NodeConnections& conn = node(addr);
+    const Deadline attempt = std::min(deadline, deadline_after(options_.connect_timeout + options_.command_timeout));
+    Command shards{"CLUSTER", "SHARDS"};
+    Reply reply;
+    if (std::error_code ec = conn.run(&shards, 1, &reply, attempt)) {
+      last = ec;
+      if (ec == errc::auth_failed) return ec;
+      continue;
+    }
+    try {
+      if (reply.is_error()) {
+        // Redis < 7: no CLUSTER SHARDS; CLUSTER SLOTS has the same slot map without health.
+        Command slots{"CLUSTER", "SLOTS"};
+        if (std::error_code ec = conn.run(&slots, 1, &reply, attempt)) {
+          last = ec;
+          continue;
+        }
+        if (reply.is_error()) {
+          last = make_error_code(errc::protocol_error);
+          continue;
+        }
+        out = Topology::from_cluster_slots(reply, addr, options_.address_remap);
+      } else {
+        out = Topology::from_cluster_shards(reply, addr, options_.address_remap);
+      }
+    } catch (const ProtocolError&) {
+      last = make_error_code(errc::protocol_error);
+      continue;
+    }
+    if (out.shards().empty()) {  // a node not (yet) part of a cluster
+      last = make_error_code(errc::protocol_error);
+      continue;
+    }
+    return {};
+  }
+  return last;
+}
+
+void ClusterClient::check_coverage(const Topology& t) {
+  if (t.fully_covered() || options_.skip_full_coverage_check) return;
+  // Honour the servers' own setting: with cluster-require-full-coverage no, they serve the
+  // covered slots, and so do we.
+  Reply r = execute_on_one(Command{"CONFIG", "GET", "cluster-require-full-coverage"}, t.primaries().front(),
+                           deadline_after(options_.command_timeout), true);
+  if (r.is_array() && r.elements().size() == 2 && r.elements()[1].str() == "no") return;
+  std::string holes;
+  for (auto [a, b] : t.uncovered_ranges())
+    holes += (holes.empty() ? "" : ", ") + std::to_string(a) + "-" + std::to_string(b);
+  throw SlotNotCoveredError("not all slots are covered by the cluster (uncovered: " + holes + ")");
+}
+
+void ClusterClient::refresh_topology() {
+  if (std::error_code ec = holder_.refresh_now(deadline_after(options_.command_timeout)))
+    throw_error(ec, "refreshing the cluster slot map");
+}
+
+void ClusterClient::refresh_after_fault(std::uint64_t seen_version, Deadline deadline) {
+  moved_since_refresh_ = 0;
+  holder_.refresh(seen_version, deadline);  // a failure here shows up as the retry's own error
+}
+
+// ---- nodes ------------------------------------------------------------------------------
+
+NodeConnections& ClusterClient::node(const NodeAddress& address) {
+  auto it = nodes_.find(address);
+  if (it == nodes_.end())
+    it = nodes_.emplace(address, std::make_unique<NodeConnections>(options_.node_options(address))).first;
+  return *it->second;
+}
+
+std::optional<NodeAddress> ClusterClient::get_node(const std::string& host, std::uint16_t port) const {
+  NodeAddress a{host, port};
+  if (holder_.current()->role_of(a)) return a;
+  return std::nullopt;
+}
+
+std::vector<NodeAddress> ClusterClient::get_primaries() const { return holder_.current()->primaries(); }
+std::vector<NodeAddress> ClusterClient::get_replicas() const { return holder_.current()->replicas(); }
+std::vector<NodeAddress> ClusterClient::get_nodes() const { return holder_.current()->all_nodes(); }
+
+NodeAddress ClusterClient::get_node_from_key(std::string_view key, bool replica) {
+  return pick_for_slot(*holder_.current(), key_slot(key), replica);
+}
+
+NodeAddress ClusterClient::random_primary() {
+  std::vector<NodeAddress> p = holder_.current()->primaries();
+  if (p.empty()) throw SlotNotCoveredError("the cluster has no primary");
+  static thread_local std::minstd_rand rng{std::random_device{}()};
+  return p[rng() % p.size()];
+}
+
+NodeAddress ClusterClient::pick_for_slot(const Topology& t, std::uint16_t slot, bool read_only) {
+  const Shard* shard = t.shard_for_slot(slot);
+  if (shard == nullptr) throw SlotNotCoveredError("slot " + std::to_string(slot) + " is not served by any node");
+  if (read_only && options_.read_from_replicas && !shard->replicas.empty()) {
+    const std::size_t i = round_robin_++ % (shard->replicas.size() + 1);
+    if (i > 0) return shard->replicas[i - 1];
+  }
+  return shard->primary;
+}
+
+std::vector<NodeAddress> ClusterClient::resolve_target(const Target& target) {
+  const auto t = holder_.current();
+  switch (target.kind()) {
+    case Target::Kind::Primaries: return t->primaries();
+    case Target::Kind::Replicas: return t->replicas();
+    case Target::Kind::AllNodes: return t->all_nodes();
+    case Target::Kind::Random: {
+      auto all = t->all_nodes();
+      return {all[round_robin_++ % all.size()]};
+    }
+    case Target::Kind::Default: return {default_node_};
+    case Target::Kind::Nodes:
+    default: return target.nodes();
+  }
+}
+
+// ---- routing ----------------------------------------------------------------------------
+
+std::optional<std::uint16_t> ClusterClient::command_slot(const Command& cmd) {
+  thread_local std::vector<std::size_t> keys;
+  key_positions(cmd, keys);
+  if (keys.empty()) return std::nullopt;
+  const std::uint16_t slot = key_slot(cmd[keys[0]]);
+  for (std::size_t i = 1; i < keys.size(); ++i)
+    if (key_slot(cmd[keys[i]]) != slot)
+      throw CrossSlotError("CROSSSLOT keys of " + upper(cmd.name()) +
+                           " hash to different slots; use keys with a common {hash tag}, or a _nonatomic helper");
+  return slot;
+}
+
+Deadline ClusterClient::deadline_for(const Command& cmd) const {
+  auto budget = std::chrono::duration_cast<Clock::duration>(options_.command_timeout);
+  if (cmd.blocking) {
+    if (cmd.blocking->count() == 0) return kNoDeadline;
+    budget += *cmd.blocking;
+  }
+  return deadline_after(budget);
+}
+
+Reply ClusterClient::execute(const Command& cmd) {
+  if (cmd.empty()) throw UsageError("empty command");
+  const CommandInfo* info = lookup_command(cmd);
+  const Deadline deadline = deadline_for(cmd);
+  if (info != nullptr && info->policy == RoutePolicy::Blocked) {
+    if (upper(cmd.name()) == "SELECT" && cmd.size() == 2 && cmd[1] == "0") return Reply::status("OK");
+    throw UsageError(upper(cmd.name()) + " is not allowed in cluster mode: " + std::string(info->blocked_reason));
+  }
+  const RoutePolicy policy = info ? info->policy : RoutePolicy::ByKey;
+  switch (policy) {
+    case RoutePolicy::ByKey: {
+      std::optional<std::uint16_t> slot;
+      try {
+        slot = command_slot(cmd);
+      } catch (const CrossSlotError&) {
+        if (summable_multi_key(cmd.name())) return execute_split(cmd, MergePolicy::Sum, deadline);
+        throw;
+      }
+      if (!slot) {  // no key (EVAL with numkeys 0, an unknown keyless command)
+        if (info == nullptr) return execute_on_one(cmd, default_node_, deadline, true);
+        return execute_on_one(cmd, random_primary(), deadline, true);
+      }
+      return execute_on_slot(cmd, *slot, info && info->has(kReadOnly), deadline);
+    }
+    case RoutePolicy::ByChannel:
+      if (cmd.size() < 2) return execute_on_one(cmd, default_node_, deadline, true);
+      return execute_on_slot(cmd, key_slot(cmd[1]), false, deadline);
+    case RoutePolicy::BySlotArg: {
+      unsigned slot = 0;
+      if (cmd.size() > 2) {
+        const std::string_view s = cmd[2];
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), slot);
+        if (ec == std::errc() && p == s.data() + s.size() && slot < kSlotCount)
+          return execute_on_slot(cmd, static_cast<std::uint16_t>(slot), false, deadline);
+      }
+      return execute_on_one(cmd, default_node_, deadline, true);
+    }
+    case RoutePolicy::AllNodes:
+    case RoutePolicy::AllPrimaries: {
+      if (info->merge == MergePolicy::PerNode) return execute_on_one(cmd, default_node_, deadline, true);
+      auto nodes = policy == RoutePolicy::AllNodes ? holder_.current()->all_nodes() : holder_.current()->primaries();
+      return merge_replies(info->merge, execute_on_nodes(nodes, cmd, deadline));
+    }
+    case RoutePolicy::RandomNode: {
+      auto all = holder_.current()->all_nodes();
+      return execute_on_one(cmd, all[round_robin_++ % all.size()], deadline, true);
+    }
+    case RoutePolicy::RandomPrimary:
+      return execute_on_one(cmd, random_primary(), deadline, true);
+    case RoutePolicy::DefaultNode:
+    default:
+      return execute_on_one(cmd, default_node_, deadline, true);
+  }
+}
+
+void ClusterClient::backoff(int attempt, Deadline deadline) {
+  // 5 ms doubling to 320 ms: long enough for a failover election, short enough for a TRYAGAIN.
+  const auto pause = std::chrono::milliseconds(5) * (1 << std::min(attempt, 6));
+  boost::this_fiber::sleep_until(std::min(deadline, deadline_after(pause)));
+}
+
+[[noreturn]] void ClusterClient::fail(std::error_code ec, const NodeAddress& node, std::string_view what) {
+  if (ec == errc::auth_failed) {
+    const std::string& text = this->node(node).error_text();
+    throw AuthenticationError((text.empty() ? std::string("authentication failed") : text) + " (" + node.to_string() + ")", ec);
+  }
+  throw_error(ec, upper(what) + " on " + node.to_string());
+}
+
+Reply ClusterClient::execute_on_slot(const Command& cmd, std::uint16_t slot, bool read_only, Deadline deadline) {
+  std::optional<NodeAddress> ask_target;
+  std::string last_problem;
+  bool replica_failed = false;
+  for (int attempt = 0; attempt < options_.max_redirects; ++attempt) {
+    const std::uint64_t version = holder_.version();
+    const auto topology = holder_.current();
+    NodeAddress target;
+    if (ask_target) {
+      target = *ask_target;
+    } else if (topology->shard_for_slot(slot) == nullptr) {
+      // Uncovered right now (a failover in progress): refresh and look again.
+      last_problem = "slot " + std::to_string(slot) + " not covered";
+      refresh_after_fault(version, deadline);
+      if (holder_.current()->shard_for_slot(slot) == nullptr) {
+        if (expired(deadline)) throw TimeoutError(upper(cmd.name()) + ": " + last_problem);
+        backoff(attempt, deadline);
+        continue;
+      }
+      target = pick_for_slot(*holder_.current(), slot, read_only && !replica_failed);
+    } else {
+      target = pick_for_slot(*topology, slot, read_only && !replica_failed);
+    }
+
+    Reply replies[2];
+    std::error_code ec;
+    NodeConnections& conn = node(target);
+    if (ask_target) {
+      // ASK: this one command, once, at the importing node, preceded by ASKING (spec §ASK).
+      Command batch[2] = {Command{"ASKING"}, cmd};
+      ec = conn.run(batch, 2, replies, deadline);
+      replies[0] = std::move(replies[1]);
+      ask_target.reset();
+    } else {
+      ec = conn.run(&cmd, 1, replies, deadline);
+    }
+    if (ec) {
+      if (!is_connection_fault(ec)) fail(ec, target, cmd.name());
+      // The node is gone or unreachable: a replica read falls back to the primary; otherwise
+      // refresh the map (single-flight) and retry where it now points.
+      ++redirects_;
+      last_problem = target.to_string() + ": " + ec.message();
+      if (read_only && options_.read_from_replicas && !replica_failed) {
+        const Shard* s = topology->shard_for_slot(slot);
+        if (s && !(s->primary == target)) {
+          replica_failed = true;
+          continue;
+        }
+      }
+      refresh_after_fault(version, deadline);
+      backoff(attempt, deadline);
+      if (expired(deadline)) fail(ec, target, cmd.name());
+      continue;
+    }
+    Reply& reply = replies[0];
+    if (!reply.is_error()) return std::move(reply);
+    const ErrorKind kind = classify_error(reply.str());
+    switch (kind) {
+      case ErrorKind::Moved: {
+        auto r = parse_redirect(reply.str());
+        if (!r) return std::move(reply);
+        ++redirects_;
+        if (r->host.empty()) r->host = target.host;
+        NodeAddress owner{r->host, r->port};
+        if (options_.address_remap) owner = options_.address_remap(owner);
+        last_problem = std::string(reply.str());
+        if (++moved_since_refresh_ >= options_.reinitialize_steps) {
+          refresh_after_fault(version, deadline);
+        } else {
+          holder_.move_slot(r->slot, owner);
+        }
+        // Go where the server says even if the refreshed map still disagrees (it converges).
+        if (auto s = holder_.current()->shard_for_slot(slot); !s || !(s->primary == owner))
+          holder_.move_slot(r->slot, owner);
+        break;
+      }
+      case ErrorKind::Ask: {
+        auto r = parse_redirect(reply.str());
+        if (!r) return std::move(reply);
+        ++redirects_;
+        if (r->host.empty()) r->host = target.host;
+        NodeAddress to{r->host, r->port};
+        if (options_.address_remap) to = options_.address_remap(to);
+        ask_target = to;
+        last_problem = std::string(reply.str());
+        break;
+      }
+      case ErrorKind::TryAgain:
+      case ErrorKind::Loading:
+        ++redirects_;
+        last_problem = std::string(reply.str());
+        backoff(attempt, deadline);
+        break;
+      case ErrorKind::ClusterDown:
+      case ErrorKind::MasterDown:
+      case ErrorKind::ReadOnly:
+        // The shard is failing over, or we wrote to a primary that was demoted.
+        ++redirects_;
+        last_problem = std::string(reply.str());
+        refresh_after_fault(version, deadline);
+        backoff(attempt, deadline);
+        break;
+      default:
+        return std::move(reply);
+    }
+    if (expired(deadline))
+      throw TimeoutError(upper(cmd.name()) + " deadline passed while retrying (last: " + last_problem + ")");
+  }
+  throw RedirectLimitError(upper(cmd.name()) + ": TTL exhausted after " + std::to_string(options_.max_redirects) +
+                           " redirections/retries (last: " + last_problem + ")");
+}
+
+Reply ClusterClient::execute_on_one(const Command& cmd, const NodeAddress& target, Deadline deadline, bool any_primary) {
+  NodeAddress to = target;
+  for (int attempt = 0; attempt < options_.max_redirects; ++attempt) {
+    Reply reply;
+    const std::uint64_t version = holder_.version();
+    std::error_code ec = node(to).run(&cmd, 1, &reply, deadline);
+    if (!ec) return reply;
+    if (!is_connection_fault(ec) || !any_primary) fail(ec, to, cmd.name());
+    // A keyless command may run anywhere of its kind: pick another primary after a refresh.
+    ++redirects_;
+    refresh_after_fault(version, deadline);
+    backoff(attempt, deadline);
+    if (expired(deadline)) fail(ec, to, cmd.name());
+    to = random_primary();
+    if (target == default_node_) default_node_ = to;
+  }
+  throw RedirectLimitError(upper(cmd.name()) + ": TTL exhausted");
+}
+
+NodeReplies ClusterClient::execute_on_nodes(const std::vector<NodeAddress>& nodes, const Command& cmd, Deadline deadline) {
+  NodeReplies replies(nodes.size());
+  std::vector<std::error_code> errors(nodes.size());
+  {
+    // One fiber per node, all at once; the shared connections batch them.
+    std::vector<Fiber> fibers;
+    fibers.reserve(nodes.size());
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      replies[i].first = nodes[i];
+      fibers.emplace_back([&, i] { errors[i] = node(nodes[i]).run(&cmd, 1, &replies[i].second, deadline); });
+    }
+  }
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (errors[i]) fail(errors[i], nodes[i], cmd.name());
+  return replies;
+}
+
+NodeReplies ClusterClient::execute_on(const Target& target, const Command& cmd) {
+  const CommandInfo* info = lookup_command(cmd);
+  if (info != nullptr && info->policy == RoutePolicy::Blocked)
+    throw UsageError(upper(cmd.name()) + " is not allowed in cluster mode: " + std::string(info->blocked_reason));
+  return execute_on_nodes(resolve_target(target), cmd, deadline_for(cmd));
+}
+
+Reply ClusterClient::execute_split(const Command& cmd, MergePolicy merge, Deadline deadline) {
+  // Group the keys by slot; each group becomes the same command with only its keys.
+  std::vector<std::size_t> keys;
+  key_positions(cmd, keys);
+  std::map<std::uint16_t, Command> parts;
+  for (std::size_t k : keys) {
+    auto [it, fresh] = parts.try_emplace(key_slot(cmd[k]));
+    if (fresh) it->second.arg(cmd.name());
+    it->second.arg(cmd[k]);
+  }
+  NodeReplies replies;
+  replies.reserve(parts.size());
+  std::vector<std::exception_ptr> errors(parts.size());
+  {
+    std::vector<Fiber> fibers;
+    std::size_t i = 0;
+    for (auto& [slot, part] : parts) {
+      replies.emplace_back(NodeAddress{}, Reply{});
+      fibers.emplace_back([&, i, slot = slot, p = &part] {
+        try {
+          replies[i].second = execute_on_slot(*p, slot, false, deadline);
+        } catch (...) {
+          errors[i] = std::current_exception();
+        }
+      });
+      ++i;
+    }
+  }
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return merge_replies(merge, std::move(replies));
+}
+
+// ---- cross-slot helpers --------------------------------------------------------------------
+
+std::vector<std::optional<std::string>> ClusterClient::mget_nonatomic(const ArgList& keys) {
+  const Deadline deadline = deadline_after(options_.command_timeout);
+  std::map<std::uint16_t, std::vector<std::size_t>> by_slot;
+  std::size_t idx = 0;
+  for (std::string_view k : keys) by_slot[key_slot(k)].push_back(idx++);
+  std::vector<std::optional<std::string>> out(idx);
+  std::vector<std::exception_ptr> errors(by_slot.size());
+  {
+    std::vector<Fiber> fibers;
+    std::size_t g = 0;
+    const std::string_view* key_array = keys.begin();
+    for (auto& [slot, positions] : by_slot) {
+      fibers.emplace_back([&, g, slot = slot, pos = &positions] {
+        try {
+          Command cmd{"MGET"};
+          for (std::size_t p : *pos) cmd.arg(key_array[p]);
+          Reply r = execute_on_slot(cmd, slot, true, deadline);
+          auto values = r.as_optional_string_vector();
+          for (std::size_t j = 0; j < pos->size() && j < values.size(); ++j) out[(*pos)[j]] = std::move(values[j]);
+        } catch (...) {
+          errors[g] = std::current_exception();
+        }
+      });
+      ++g;
+    }
+  }
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return out;
+}
+
+void ClusterClient::mset_nonatomic(const PairList<std::string_view>& kvs) {
+  const Deadline deadline = deadline_after(options_.command_timeout);
+  std::map<std::uint16_t, Command> parts;
+  for (const auto& [k, v] : kvs) {
+    auto [it, fresh] = parts.try_emplace(key_slot(k));
+    if (fresh) it->second.arg("MSET");
+    it->second.arg(k).arg(v);
+  }
+  std::vector<std::exception_ptr> errors(parts.size());
+  {
+    std::vector<Fiber> fibers;
+    std::size_t g = 0;
+    for (auto& [slot, part] : parts) {
+      fibers.emplace_back([&, g, slot = slot, p = &part] {
+        try {
+          execute_on_slot(*p, slot, false, deadline).value();
+        } catch (...) {
+          errors[g] = std::current_exception();
+        }
+      });
+      ++g;
+    }
+  }
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+ScanRange<std::string> ClusterClient::scan_iter(ScanOptions o) {
+  std::vector<ScanRange<std::string>::PageFetcher> fetchers;
+  for (const NodeAddress& primary : get_primaries()) {
+    fetchers.push_back([this, primary, o](std::uint64_t cursor) {
+      Command cmd{"SCAN"};
+      cmd.arg(cursor);
+      if (!o.match.empty()) cmd.arg("MATCH").arg(o.match);
+      if (o.count > 0) cmd.arg("COUNT").arg(static_cast<unsigned long long>(o.count));
+      if (!o.type.empty()) cmd.arg("TYPE").arg(o.type);
+      // A primary that failed over mid-scan is an error, not a silent gap in the results.
+      Reply r = execute_on_one(cmd, primary, deadline_for(cmd), false);
+      return parse::Scan::parse(std::move(r));
+    });
+  }
+  return ScanRange<std::string>(std::move(fetchers));
+}
+
+}  // namespace fibredis

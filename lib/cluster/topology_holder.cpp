@@ -1,0 +1,59 @@
+#include <fibredis/cluster/topology_holder.hpp>
+
+#include <fibredis/errors.hpp>
+
+#include <boost/fiber/operations.hpp>
+
+#include <algorithm>
+
+namespace fibredis {
+
+TopologyHolder::TopologyHolder(Fetch fetch, std::chrono::milliseconds min_interval)
+    : fetch_(std::move(fetch)), min_interval_(min_interval) {}
+
+std::error_code TopologyHolder::refresh(std::uint64_t seen_version, Deadline deadline) {
+  if (current_ && version_ > seen_version) return {};  // someone refreshed since the caller looked
+  if (refreshing_) {
+    Parker p;
+    waiters_.push_back(&p);
+    if (!p.park(deadline)) {
+      waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &p));
+      return make_error_code(errc::timeout);
+    }
+    return version_ > seen_version ? std::error_code() : last_error_;
+  }
+  refreshing_ = true;
+  // Rate limit: a caller arriving right after a refresh waits out the rest of the interval, and
+  // callers arriving meanwhile queue behind it instead of starting their own.
+  const Clock::time_point allowed = last_refresh_ + min_interval_;
+  if (current_ && Clock::now() < allowed) boost::this_fiber::sleep_until(std::min(allowed, deadline));
+  std::error_code ec;
+  if (expired(deadline)) {
+    ec = make_error_code(errc::timeout);
+  } else {
+    Topology fresh;
+    ec = fetch_(deadline, fresh);
+    ++refreshes_;
+    last_refresh_ = Clock::now();
+    if (!ec) {
+      current_ = std::make_shared<const Topology>(std::move(fresh));
+      ++version_;
+    }
+  }
+  last_error_ = ec;
+  refreshing_ = false;
+  std::deque<Parker*> waiters;
+  waiters.swap(waiters_);
+  for (Parker* p : waiters) p->unpark();
+  return ec;
+}
+
+void TopologyHolder::move_slot(std::uint16_t slot, const NodeAddress& owner) {
+  if (!current_) return;
+  const Shard* shard = current_->shard_for_slot(slot);
+  if (shard != nullptr && shard->primary == owner) return;  // already applied by another fiber
+  current_ = std::make_shared<const Topology>(current_->with_slot_moved(slot, owner));
+  ++version_;
+}
+
+}  // namespace fibredis
