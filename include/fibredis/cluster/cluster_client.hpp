@@ -114,6 +114,8 @@ class ClusterClient : public Commands<ClusterClient> {
   std::shared_ptr<const Topology> topology() const noexcept { return holder_.current(); }
   /// Re-reads the slot map now (single-flight: joins a refresh in progress).
   void refresh_topology();
+  /// The holder of the slot map (tests and tools use it to plant a stale map: move_slot()).
+  TopologyHolder& topology_holder() noexcept { return holder_; }
   /// Full slot-map refreshes so far (a MOVED storm from many fibers must cost one).
   std::uint64_t topology_refreshes() const noexcept { return holder_.refreshes(); }
   /// Redirections (MOVED + ASK) and retries seen so far.
