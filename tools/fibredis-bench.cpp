@@ -46,7 +46,7 @@ long max_rss_kib() {
 
 // 32 bytes that depend on key and round, so a stale or misrouted value is caught.
 std::string value_for(long key, long round) {
-  char buf[40];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "v%015ld-%015ld", key, round);
   return std::string(buf, 32);
 }

@@ -1,6 +1,6 @@
-// Every typed command of Commands<> against a real redis-server, through Client. Values are checked,
-// not just the absence of exceptions. Each test case works under its own key prefix, with a hash
-// tag so the same bodies can later run on a cluster, and deletes its keys when done.
+// Every typed command of Commands<> against a real redis-server, through Client. Values are
+// checked, not just the absence of exceptions. Each test case works under its own key prefix, with
+// a hash tag so the same bodies can later run on a cluster, and deletes its keys when done.
 #include <catch2/catch.hpp>
 
 #include <fibredis/client/client.hpp>
@@ -8,6 +8,8 @@
 #include <fibredis/runtime/runtime.hpp>
 
 #include "support/servers.hpp"
+
+#include <boost/fiber/operations.hpp>
 
 #include <unistd.h>
 
@@ -684,7 +686,8 @@ TEST_CASE("stream commands", "[commands][streams]") {
     auto all = c.xrange(k("s"));
     REQUIRE(all.size() == 3);
     CHECK(all[0].id == "1-1");
-    CHECK(all[0].fields == std::vector<std::pair<std::string, std::string>>{{"f", "1"}, {"g", "x"}});
+    using Fields = std::vector<std::pair<std::string, std::string>>;
+    CHECK(all[0].fields == Fields{{"f", "1"}, {"g", "x"}});
     CHECK(all[1].id == id2);
     CHECK(c.xrange(k("s"), "-", "+", 1).size() == 1);
     auto newest = c.xrevrange(k("s"), "+", "-", 1);

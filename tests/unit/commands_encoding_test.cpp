@@ -190,7 +190,8 @@ TEST_CASE("ZADD flags, score ranges and WITHSCORES", "[commands]") {
   p.zcount("z", 0, ScoreBound::max());
   CHECK(p.last() == Args{"ZCOUNT", "z", "0", "+inf"});
   p.zunionstore("d", {"a", "b"}, {.weights = {2, 0.5}, .aggregate = fibredis::Aggregate::Max});
-  CHECK(p.last() == Args{"ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "2", "0.5", "AGGREGATE", "MAX"});
+  CHECK(p.last() ==
+        Args{"ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "2", "0.5", "AGGREGATE", "MAX"});
   CHECK_THROWS_AS(p.zinterstore("d", {"a", "b"}, {.weights = {1}}), fibredis::UsageError);
 }
 

@@ -9,7 +9,7 @@
 //     connection. A server error reply throws ResponseError (or its errors.hpp subclass),
 //     connection failures throw ConnectionError.
 //   - Pipeline / ClusterPipeline queue it and return `Derived&`, so calls chain.
-// That is why every method returns `decltype(auto)`: a value for clients, a reference for pipelines.
+// So every method returns `decltype(auto)`: a value for clients, a reference for pipelines.
 //
 // @code
 //   c.set("k", "v", {.ttl = 10s, .condition = fibredis::Condition::IfNotExists});  // → bool
@@ -76,7 +76,9 @@ class Commands {
     Command cmd{"SET", key, value};
     return call<parse::OptionalString>(detail::append(cmd, o).arg("GET"));
   }
-  decltype(auto) setnx(Str key, Str value) { return call<parse::Bool>(Command{"SETNX", key, value}); }
+  decltype(auto) setnx(Str key, Str value) {
+    return call<parse::Bool>(Command{"SETNX", key, value});
+  }
   decltype(auto) setex(Str key, seconds ttl, Str value) {
     return call<parse::Ok>(Command{"SETEX", key}.arg(ttl.count()).arg(value));
   }
@@ -127,7 +129,9 @@ class Commands {
   // ---- keys --------------------------------------------------------------------------------
 
   /// DEL / UNLINK / EXISTS / TOUCH: how many of the keys were removed / exist / were touched.
-  decltype(auto) del(const ArgList& keys) { return call<parse::Integer>(Command{"DEL"}.args(keys)); }
+  decltype(auto) del(const ArgList& keys) {
+    return call<parse::Integer>(Command{"DEL"}.args(keys));
+  }
   decltype(auto) unlink(const ArgList& keys) {
     return call<parse::Integer>(Command{"UNLINK"}.args(keys));
   }
@@ -193,7 +197,9 @@ class Commands {
   /// Every key matching `o`, fetched page by page as the loop advances (client/scan_iterator.hpp).
   ScanRange<std::string> scan_iter(ScanOptions o = {}) {
     return ScanRange<std::string>(
-        [self = &derived(), o = std::move(o)](std::uint64_t cursor) { return self->scan(cursor, o); });
+        [self = &derived(), o = std::move(o)](std::uint64_t cursor) {
+          return self->scan(cursor, o);
+        });
   }
   ScanRange<std::string> scan_iter(Str match, std::size_t count = 0, Str type = {}) {
     return scan_iter(ScanOptions{std::string(match), count, std::string(type)});

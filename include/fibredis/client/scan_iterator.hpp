@@ -3,7 +3,7 @@
 // The range knows only the cursor protocol (start at 0, feed back the cursor each reply returns,
 // stop when it returns 0); how one page is fetched is a callable given to it. Several fetchers are
 // walked one after another, which is how a cluster scans every primary with the same range type.
-// Each page is fetched when the previous one is used up, so a loop suspends its fiber once per page.
+// A page is fetched when the previous one is used up: a loop suspends its fiber once per page.
 // A key may appear more than once and keys written during the scan may be missed: SCAN's guarantee
 // is only that keys present throughout the whole iteration are returned (see the SCAN docs).
 //

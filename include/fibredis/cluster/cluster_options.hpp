@@ -16,9 +16,9 @@ namespace fibredis {
 struct ClusterOptions {
   /// Nodes asked for the slot map, in turn, until one answers. Any one node of the cluster is enough.
   std::vector<NodeAddress> startup_nodes;
-  std::string username;
-  std::string password;
-  std::string client_name;
+  std::string username{};
+  std::string password{};
+  std::string client_name{};
 
   std::chrono::milliseconds connect_timeout{2000};
   /// Bounds a whole call: redirects, back-off, waiting for a topology refresh or a pooled connection.
@@ -43,7 +43,7 @@ struct ClusterOptions {
   /// Two on-demand refreshes are at least this far apart; callers in between share the last one.
   std::chrono::milliseconds min_refresh_interval{50};
   /// Remaps every address the cluster announces (NAT, proxies, port forwards).
-  AddressMap address_remap;
+  AddressMap address_remap{};
 
   /// redis://[user:password@]host:port — one startup node, plus credentials.
   static ClusterOptions from_url(std::string_view url);

@@ -47,7 +47,6 @@
 #include <functional>
 #include <optional>
 #include <system_error>
-#include <unordered_map>
 #include <vector>
 
 namespace fibredis {
@@ -87,10 +86,10 @@ class PipelinePlan {
   /// How one queued command is routed.
   struct Entry {
     /// The command's slot (cluster/slot.hpp key_slot of its first key). Routes by topology.
-    std::optional<std::uint16_t> slot;
+    std::optional<std::uint16_t> slot{};
     /// A fixed target: keyless commands (the default node) and commands sent to a chosen node.
     /// Takes precedence over `slot` in every round, except that MOVED/ASK redirects are followed.
-    std::optional<NodeAddress> node;
+    std::optional<NodeAddress> node{};
     /// May be served by a replica when next_round() is given a ReplicaPicker. After a failure on
     /// a replica (connection, LOADING, MASTERDOWN) the command falls back to the primary.
     bool read_only = false;
@@ -121,7 +120,8 @@ class PipelinePlan {
     /// Nothing is left to send: every command is Done or Exhausted.
     bool done = false;
     /// Before the next round: refresh the topology (CLUSTERDOWN, READONLY, MASTERDOWN, a
-    /// connection error, an uncovered slot) — or at least schedule a lazy one (MOVED only).
+    /// connection error, an uncovered slot). MOVED alone does not set it: the redirect names
+    /// the new owner, so the round goes on at once and the holder refreshes lazily (`moved`).
     bool refresh_topology = false;
     /// Before the next round: sleep a little (TRYAGAIN, LOADING, CLUSTERDOWN, uncovered slot).
     bool back_off = false;
@@ -203,10 +203,10 @@ class PipelinePlan {
     bool via_replica = false;    // the open round sends it to a replica
     bool primary_only = false;   // a replica failed it: read from the primary from now on
     bool asking = false;         // with `redirect`: ASK rather than MOVED
-    std::optional<NodeAddress> redirect;  // where the next round must send it
-    NodeAddress sent_to;
-    Reply reply;
-    std::error_code error;
+    std::optional<NodeAddress> redirect{};  // where the next round must send it
+    NodeAddress sent_to{};
+    Reply reply{};
+    std::error_code error{};
   };
 
   Cmd& reported(std::size_t index);
@@ -219,8 +219,6 @@ class PipelinePlan {
   std::size_t rounds_ = 0;
   bool round_open_ = false;
   std::vector<SlotMove> moved_;  // this round's MOVED answers, in arrival order
-  std::unordered_map<NodeAddress, std::size_t> batch_of_;  // open round: node → batch index
-  std::vector<std::vector<std::size_t>> batch_members_;   // open round: command indexes per batch
 };
 
 }  // namespace fibredis

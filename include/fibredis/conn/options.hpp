@@ -14,12 +14,12 @@ struct Options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 6379;
   /// AUTH: with an empty username, `AUTH password` (requirepass); otherwise `AUTH username password`.
-  std::string username;
-  std::string password;
+  std::string username{};
+  std::string password{};
   /// SELECT after connecting (single-node only; a cluster always uses db 0).
   int db = 0;
   /// CLIENT SETNAME after connecting, when non-empty.
-  std::string client_name;
+  std::string client_name{};
   /// Send READONLY after connecting (reads from cluster replicas).
   bool readonly = false;
 
