@@ -98,9 +98,10 @@ std::string find_script() {
       "tools/local-cluster not found: set FIBREDIS_LOCAL_CLUSTER or run from the repo root");
 }
 
+// Leaked on purpose: the atexit handler runs after function-local statics are destroyed.
 const std::string& script_path() {
-  static const std::string path = find_script();
-  return path;
+  static const std::string* path = new std::string(find_script());
+  return *path;
 }
 
 std::string state_root() {
@@ -138,9 +139,11 @@ class Registry {
   void stop_all() {
     std::lock_guard lock(mu);
     for (const auto& [base, s] : started) {
-      run(shell_quote(script_path()) + " stop --port " + std::to_string(base) + " --dir " +
-          shell_quote(s.dir) + " >/dev/null 2>&1");
-      unwatch(base, s.dir);
+      const RunResult r = run(shell_quote(script_path()) + " stop --port " +
+                              std::to_string(base) + " --dir " + shell_quote(s.dir) +
+                              " </dev/null 2>&1");
+      if (r.exit_code == 0) unwatch(base, s.dir);  // else the watchdog tries again
+      else std::fprintf(stderr, "fibredis test servers: stop failed:\n%s\n", r.output.c_str());
     }
     started.clear();
     if (watchdog_fd_ >= 0) {

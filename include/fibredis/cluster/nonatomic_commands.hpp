@@ -36,10 +36,12 @@
 #include <fibredis/resp/reply.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -8,7 +8,10 @@
 //  3. pick_next() reaps completions that are already posted (no syscall); every kFairnessPicks picks
 //     it also enters the kernel once, so a run of always-ready fibers cannot starve the ring.
 //  4. Each completion resumes exactly the fiber whose IoWait it carries; user_data 0 (linked
-//     timeouts) is ignored, kWakeTag re-arms the cross-thread wake-up eventfd.
+//     timeouts) is ignored, kWakeTag re-arms the cross-thread wake-up eventfd, kTimerTag is a
+//     scheduler timer.
+//  5. Fiber timers (sleep_for, Parker deadlines) become one IORING_OP_TIMEOUT, armed only when a
+//     timer earlier than every armed one appears; the wait itself is never a timed wait.
 #pragma once
 
 #include <boost/fiber/algo/algorithm.hpp>
@@ -41,6 +44,7 @@ static_assert(sizeof(IoWait) <= 16, "memory per blocked call is a published figu
 class UringScheduler final : public boost::fibers::algo::algorithm {
  public:
   static constexpr std::uint64_t kWakeTag = 1;
+  static constexpr std::uint64_t kTimerTag = 2;
   static constexpr unsigned kFairnessPicks = 64;
 
   explicit UringScheduler(const RingOptions& options);
@@ -71,6 +75,7 @@ class UringScheduler final : public boost::fibers::algo::algorithm {
   void reap() noexcept;
   void arm_wake() noexcept;
   void enter(unsigned wait_nr, const __kernel_timespec* ts) noexcept;
+  void arm_timer(std::chrono::steady_clock::time_point when) noexcept;
 
   boost::fibers::scheduler::ready_queue_type ready_{};
   io_uring ring_{};
@@ -79,6 +84,8 @@ class UringScheduler final : public boost::fibers::algo::algorithm {
   int wake_fd_ = -1;
   std::uint64_t wake_buf_ = 0;
   bool wake_armed_ = false;
+  __kernel_timespec timer_ts_{};
+  std::chrono::steady_clock::time_point timer_armed_until_ = std::chrono::steady_clock::time_point::max();
   unsigned picks_since_enter_ = 0;
   std::uint64_t enters_ = 0;
   std::uint64_t completions_ = 0;
