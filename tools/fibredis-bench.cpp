@@ -4,12 +4,14 @@
 //   fibredis-bench --workload sequential [--host 127.0.0.1] [--port 6379] [--ops 100000]
 //   fibredis-bench --workload concurrent --fibers 200 ...   (many fibers, one shared connection)
 //   fibredis-bench --workload pipeline --batch 100 ...      (pipelines of SET/GET pairs)
-//   fibredis-bench ... --cluster HOST:PORT                  (a ClusterClient instead, when built)
+//   fibredis-bench ... --cluster HOST:PORT                  (a ClusterClient instead)
 //
 // sequential: one caller alternates SET and GET of 32-byte values on keys drawn from 1,000,000 and
 // checks every value read back; an error or a wrong value ends it with exit code 1.
 // Output: {"workload":..,"client":"fibredis",..,"ops":N,"seconds":S,"ops_per_sec":R,"cpu_s":C,"max_rss_kib":K}
 #include "bench_target.hpp"
+
+#include <fibredis/fibredis.hpp>
 
 #include <sys/resource.h>
 
@@ -98,6 +100,10 @@ long run_concurrent(C& client, const Args& a) {
 
 template <class C>
 long run_pipeline(C& client, const Args& a) {
+  if constexpr (!requires { client.pipeline(); }) {
+    std::cerr << "fibredis-bench: the pipeline workload needs a client with pipeline()\n";
+    std::exit(2);
+  } else {
   long done = 0;
   for (long round = 0; done < a.ops; ++round) {
     auto p = client.pipeline();
@@ -115,6 +121,7 @@ long run_pipeline(C& client, const Args& a) {
     done += 2L * a.batch;
   }
   return done;
+  }
 }
 
 template <class C>

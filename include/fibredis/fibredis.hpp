@@ -7,3 +7,4 @@
 #include <fibredis/resp/reply.hpp>
 #include <fibredis/conn/options.hpp>
 #include <fibredis/client/client.hpp>
+#include <fibredis/cluster/cluster_client.hpp>

@@ -52,8 +52,8 @@
 namespace fibredis {
 
 /// SORT's options for sort_nonatomic (SORT key [BY pattern] [LIMIT offset count] [GET pattern...]
-/// [ASC|DESC] [ALPHA]). In a cluster the server accepts BY/GET patterns only when they hash to the
-/// sorted key's slot (a {hash tag}); "#" (the element itself) is always allowed.
+/// [ASC|DESC] [ALPHA]). Redis 7.0 in cluster mode refuses GET and any BY pattern with a '*'
+/// ("... option of SORT denied in Cluster mode"); BY without '*' (e.g. "nosort") is accepted.
 struct SortOptions {
   /// BY pattern: sort by the values of other keys ("weight_*", "nosort"); empty = by the elements.
   std::string by{};
@@ -400,7 +400,7 @@ class NonAtomicCommands {
       Reply r = self().execute(Command{"ZRANGE", k[i], "0", "-1", "WITHSCORES"});
       if (r.is_error() && r.str().starts_with("WRONGTYPE")) {
         // The server's Z*STORE accepts plain sets (every member scores 1); so do we.
-        for (std::string& m : self().smembers(k[i])) sets[i].emplace_back(std::move(m), 1.0);
+        for (const std::string& m : self().smembers(k[i])) sets[i].emplace_back(m, 1.0);
         return;
       }
       sets[i] = parse::ScoredMembers::parse(std::move(r));
