@@ -28,12 +28,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-# start_on_free_port VAR DIR ARGS... — tries bases below the ephemeral range (and their
-# cluster bus ports, +10000); local-cluster exits 3 when a port is out of range or taken.
+# start_on_free_port VAR BASE DIR ARGS... — tries bases from BASE up, below the ephemeral
+# range (and their cluster bus ports, +10000); local-cluster exits 3 when a port is out of
+# range or taken.
 start_on_free_port() {
-  local var=$1 dir=$2; shift 2
-  local base i rc
-  base=$(( 12000 + ($$ % 500) * 20 ))
+  local var=$1 base=$2 dir=$3; shift 3
+  local i rc
   for (( i = 0; i < 20; i++ )); do
     "$lc" start --port "$base" --dir "$dir" "$@"
     rc=$?
@@ -44,9 +44,9 @@ start_on_free_port() {
   return 1
 }
 
-start_on_free_port single_port "$demo_dir/single" --single \
+start_on_free_port single_port $(( 12000 + ($$ % 450) * 20 )) "$demo_dir/single" --single \
   || { echo "demo.sh: could not start a redis server" >&2; exit 1; }
-start_on_free_port cluster_port "$demo_dir/cluster" --primaries 3 --replicas 1 \
+start_on_free_port cluster_port $(( single_port + 10 )) "$demo_dir/cluster" --primaries 3 --replicas 1 \
   || { echo "demo.sh: could not start a redis cluster" >&2; exit 1; }
 
 failed=0

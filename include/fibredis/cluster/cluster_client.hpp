@@ -30,8 +30,10 @@
 #pragma once
 
 #include <fibredis/client/commands.hpp>
+#include <fibredis/cluster/cluster_pipeline.hpp>
 #include <fibredis/cluster/cluster_options.hpp>
 #include <fibredis/cluster/node_address.hpp>
+#include <fibredis/cluster/nonatomic_commands.hpp>
 #include <fibredis/cluster/reply_merge.hpp>
 #include <fibredis/cluster/target.hpp>
 #include <fibredis/cluster/topology.hpp>
@@ -56,7 +58,7 @@ namespace fibredis {
 
 class TargetedCommands;
 
-class ClusterClient : public Commands<ClusterClient> {
+class ClusterClient : public Commands<ClusterClient>, public NonAtomicCommands<ClusterClient> {
  public:
   /// Discovers the cluster from the startup nodes (CLUSTER SHARDS, or CLUSTER SLOTS on old
   /// servers). Throws ConnectionError when no startup node answers, SlotNotCoveredError when slots
@@ -78,6 +80,9 @@ class ClusterClient : public Commands<ClusterClient> {
   typename Parser::type dispatch(Command&& cmd) {
     return Parser::parse(execute(cmd));
   }
+
+  /// Commands queued, grouped per node and sent to all nodes at once (cluster/cluster_pipeline.hpp).
+  ClusterPipeline pipeline() { return ClusterPipeline(*this); }
 
   /// The typed commands, sent to `target` (redis-py's target_nodes): each returns
   /// std::map<NodeAddress, T> of every node's answer.
@@ -129,8 +134,9 @@ class ClusterClient : public Commands<ClusterClient> {
 
  private:
   friend class TargetedCommands;
-  struct Route;
+  friend class ClusterPipeline;
 
+  std::vector<Reply> run_pipeline(const std::vector<Command>& cmds, bool raise_on_error);
   std::error_code fetch_topology(Deadline deadline, Topology& out);
   void check_coverage(const Topology& t);
   Reply execute_on_slot(const Command& cmd, std::uint16_t slot, bool read_only, Deadline deadline);

@@ -1,0 +1,95 @@
+#include <fibredis/cluster/cluster_pipeline.hpp>
+
+#include <fibredis/client/pipeline.hpp>
+#include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/cluster/pipeline_plan.hpp>
+#include <fibredis/errors.hpp>
+
+#include <algorithm>
+
+namespace fibredis {
+
+std::vector<Reply> ClusterPipeline::execute(bool raise_on_error) {
+  std::vector<Command> cmds = std::move(commands_);
+  commands_.clear();
+  if (cmds.empty()) return {};
+  return client_->run_pipeline(cmds, raise_on_error);
+}
+
+std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds, bool raise_on_error) {
+  PipelinePlan plan(static_cast<std::size_t>(std::max(options_.max_redirects - 1, 0)), options_.address_remap);
+  auto budget = std::chrono::duration_cast<Clock::duration>(options_.command_timeout);
+  bool forever = false;
+  for (const Command& cmd : cmds) {
+    const CommandInfo* info = lookup_command(cmd);
+    if (info != nullptr && info->policy == RoutePolicy::Blocked)
+      throw UsageError(std::string(cmd.name()) + " is not allowed in a cluster pipeline: " +
+                       std::string(info->blocked_reason));
+    PipelinePlan::Entry e;
+    e.slot = command_slot(cmd);  // CrossSlotError before anything is sent
+    if (!e.slot) e.node = default_node_;
+    e.read_only = info != nullptr && info->has(kReadOnly);
+    plan.add(std::move(e));
+    if (cmd.blocking) {
+      if (cmd.blocking->count() == 0) forever = true;
+      budget += *cmd.blocking;
+    }
+  }
+  const Deadline deadline = forever ? kNoDeadline : deadline_after(budget);
+  const PipelinePlan::ReplicaPicker pick = [this](const Shard& s) {
+    if (!options_.read_from_replicas || s.replicas.empty()) return s.primary;
+    const std::size_t i = round_robin_++ % (s.replicas.size() + 1);
+    return i == 0 ? s.primary : s.replicas[i - 1];
+  };
+
+  for (int round = 0; !plan.done(); ++round) {
+    const std::uint64_t version = holder_.version();
+    std::vector<PipelinePlan::NodeBatch> batches = plan.next_round(*holder_.current(), pick);
+    {
+      // One fiber per node, all at once; each sends its whole batch in one write.
+      std::vector<Fiber> fibers;
+      fibers.reserve(batches.size());
+      for (const PipelinePlan::NodeBatch& batch : batches) {
+        fibers.emplace_back([&, b = &batch] {
+          std::vector<Command> out;
+          std::vector<std::size_t> owner;  // index into cmds, or SIZE_MAX for an ASKING
+          out.reserve(b->items.size());
+          for (const PipelinePlan::Item& item : b->items) {
+            if (item.asking) {
+              out.push_back(Command{"ASKING"});
+              owner.push_back(SIZE_MAX);
+            }
+            out.push_back(cmds[item.index]);
+            owner.push_back(item.index);
+          }
+          std::vector<Reply> replies(out.size());
+          if (std::error_code ec = node(b->node).run(out.data(), out.size(), replies.data(), deadline)) {
+            plan.fail_node(b->node, ec);
+            return;
+          }
+          for (std::size_t i = 0; i < out.size(); ++i)
+            if (owner[i] != SIZE_MAX) plan.set_reply(owner[i], std::move(replies[i]));
+        });
+      }
+    }
+    const PipelinePlan::RoundSummary summary = plan.finish_round();
+    redirects_ += summary.retries;
+    for (const PipelinePlan::SlotMove& m : summary.moved) holder_.move_slot(m.slot, m.node);
+    if (summary.refresh_topology) refresh_after_fault(version, deadline);
+    if (summary.back_off && !plan.done()) backoff(round, deadline);
+    if (!plan.done() && expired(deadline)) throw TimeoutError("cluster pipeline: deadline passed while retrying");
+  }
+
+  for (std::size_t i = 0; i < cmds.size(); ++i) {
+    if (plan.status(i) != PipelinePlan::Status::Exhausted) continue;
+    const NodeAddress& last = plan.last_node(i);
+    if (plan.error(i)) fail(plan.error(i), last, cmds[i].name());
+    throw RedirectLimitError(std::string(cmds[i].name()) + " in a cluster pipeline: TTL exhausted (last: " +
+                             (plan.reply(i).is_error() ? std::string(plan.reply(i).str()) : last.to_string()) + ")");
+  }
+  std::vector<Reply> replies = plan.take_replies();
+  if (raise_on_error) raise_first_error(replies);
+  return replies;
+}
+
+}  // namespace fibredis
