@@ -56,6 +56,7 @@ struct Topology::Data {
   std::array<std::uint16_t, kSlotCount> slot_shard;  // shard index per slot, kNoShard = uncovered
   std::vector<Shard> shards;
   std::vector<NodeInfo> nodes;
+  std::vector<std::uint32_t> shard_slots;  // slots owned, per shard index
   std::uint32_t covered = 0;
 
   Data() { slot_shard.fill(kNoShard); }
@@ -137,10 +138,12 @@ class TopologyBuilder {
     }
     d.shards = std::move(sorted);
     d.covered = 0;
+    d.shard_slots.assign(d.shards.size(), 0);
     for (std::uint16_t& s : d.slot_shard) {
       if (s != kNoShard) {
         s = new_index[s];
         ++d.covered;
+        ++d.shard_slots[s];
       }
     }
     return Topology(std::move(data_));
@@ -328,7 +331,11 @@ const std::vector<NodeInfo>& Topology::nodes() const noexcept { return data_->no
 std::vector<NodeAddress> Topology::primaries() const {
   std::vector<NodeAddress> out;
   out.reserve(data_->shards.size());
-  for (const Shard& s : data_->shards) out.push_back(s.primary);
+  // A primary serving no slot holds no keys (a new node, or a replica whose role change some node
+  // has not gossiped yet, which CLUSTER SHARDS then lists as a slotless primary holding a copy of
+  // another shard's keys): keyspace fan-out (DBSIZE, KEYS, FLUSHALL, SCAN) must not count it.
+  for (const Shard& s : data_->shards)
+    if (s.index < data_->shard_slots.size() && data_->shard_slots[s.index] > 0) out.push_back(s.primary);
   return out;
 }
 
@@ -381,8 +388,14 @@ Topology Topology::with_slot_moved(std::uint16_t slot, const NodeAddress& addr) 
       node->health = NodeHealth::Online;
     }
   }
-  if (d->slot_shard[slot] == kNoShard) ++d->covered;
+  d->shard_slots.resize(d->shards.size(), 0);
+  if (d->slot_shard[slot] == kNoShard) {
+    ++d->covered;
+  } else {
+    --d->shard_slots[d->slot_shard[slot]];
+  }
   d->slot_shard[slot] = static_cast<std::uint16_t>(idx);
+  ++d->shard_slots[idx];
   return Topology(std::move(d));
 }
 

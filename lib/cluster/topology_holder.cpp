@@ -53,7 +53,6 @@ void TopologyHolder::move_slot(std::uint16_t slot, const NodeAddress& owner) {
   const Shard* shard = current_->shard_for_slot(slot);
   if (shard != nullptr && shard->primary == owner) return;  // already applied by another fiber
   current_ = std::make_shared<const Topology>(current_->with_slot_moved(slot, owner));
-  ++version_;
 }
 
 }  // namespace fibredis

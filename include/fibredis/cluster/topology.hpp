@@ -96,7 +96,8 @@ class Topology {
   /// loading ones); one entry per address.
   const std::vector<NodeInfo>& nodes() const noexcept;
 
-  std::vector<NodeAddress> primaries() const;  ///< in shard order
+  /// Primaries that serve at least one slot, in shard order (a slotless primary holds no keys).
+  std::vector<NodeAddress> primaries() const;
   std::vector<NodeAddress> replicas() const;   ///< online replicas, in shard order
   std::vector<NodeAddress> all_nodes() const;  ///< per shard: primary, then its replicas
   /// Primary or (online) Replica; std::nullopt for an address that serves nothing here.

@@ -28,7 +28,9 @@ class TopologyHolder {
 
   /// The snapshot in force; cheap (a shared_ptr copy), immutable, safe to keep across suspensions.
   std::shared_ptr<const Topology> current() const noexcept { return current_; }
-  /// Bumped on every change (refresh or patched slot).
+  /// Bumped by every full refresh only. A patched slot (move_slot) does not count: a caller that
+  /// saw a MOVED or a connection error must still get a full refresh even if other fibers patched
+  /// single slots meanwhile, or a storm of MOVEDs would forever postpone the refresh.
   std::uint64_t version() const noexcept { return version_; }
 
   /// Makes sure the map is newer than `seen_version`: returns at once if it already is, waits for
