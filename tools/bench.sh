@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # tools/bench.sh: fibredis-bench next to redis-benchmark, same servers, same run.
 #
-# Usage: tools/bench.sh [--ops N] [--build DIR]
+# Usage: tools/bench.sh [--ops N] [--rounds R] [--build DIR]
 # Starts one plain server and a 3+3 cluster with tools/local-cluster (ports below the ephemeral
-# range), runs each workload for fibredis and the matching redis-benchmark line, prints one JSON
-# object per measurement, and stops everything it started (by PID, through local-cluster stop).
+# range), then, R times in turn, runs redis-benchmark (-c 1, SET then GET, N/2 requests each) and
+# fibredis-bench's sequential workload (N alternating SET/GET) against each, printing one JSON
+# object per measurement and, per target, the median of the R ratios fibredis / redis-benchmark.
+# Interleaving the two clients round by round keeps the loopback's drift (large on a VM) out of the
+# ratio. Then the concurrent and pipeline workloads. Stops everything it started (by PID, through
+# local-cluster stop).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-ops=200000
+ops=40000
+rounds=5
 build="$root/build"
 while (( $# )); do
   case $1 in
     --ops) ops=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
-    *) echo "usage: tools/bench.sh [--ops N] [--build DIR]" >&2; exit 2 ;;
+    *) echo "usage: tools/bench.sh [--ops N] [--rounds R] [--build DIR]" >&2; exit 2 ;;
   esac
 done
 bench="$build/tools/fibredis-bench"
@@ -26,22 +32,52 @@ trap cleanup EXIT
 "$lc" start --port "$single" --single >/dev/null
 "$lc" start --port "$cluster" --primaries 3 --replicas 1 >/dev/null
 
-# redis-benchmark prints "SET: 40306.33 requests per second"; SET and GET each run $ops requests.
-rb() {  # rb LABEL ARGS...
+# redis-benchmark prints "SET: 40306.33 requests per second"; SET and GET each run ops/2 requests.
+rb() {  # rb LABEL ARGS... — prints the JSON line, sets RB_RATE
   local label=$1; shift
   local out set get
-  out=$(redis-benchmark "$@" -c 1 -n "$ops" -r 1000000 -d 32 -t set,get -q 2>/dev/null | tr '\r' '\n')
+  out=$(redis-benchmark "$@" -c 1 -n "$(( ops / 2 ))" -r 1000000 -d 32 -t set,get -q 2>/dev/null | tr '\r' '\n')
   set=$(grep '^SET:' <<<"$out" | tail -1 | awk '{print $2}')
   get=$(grep '^GET:' <<<"$out" | tail -1 | awk '{print $2}')
   # Alternating SET/GET at these two rates takes this combined rate (harmonic mean).
-  awk -v s="$set" -v g="$get" -v l="$label" 'BEGIN { printf "{\"workload\":\"sequential\",\"client\":\"redis-benchmark\",\"target\":\"%s\",\"set_per_sec\":%.0f,\"get_per_sec\":%.0f,\"ops_per_sec\":%.0f}\n", l, s, g, 2/(1/s+1/g) }'
+  RB_RATE=$(awk -v s="$set" -v g="$get" 'BEGIN { printf "%.0f", 2/(1/s+1/g) }')
+  printf '{"workload":"sequential","client":"redis-benchmark","target":"%s","set_per_sec":%.0f,"get_per_sec":%.0f,"ops_per_sec":%s}\n' \
+    "$label" "$set" "$get" "$RB_RATE"
+}
+fb() {  # fb ARGS... — prints the JSON line, sets FB_RATE
+  local line
+  line=$("$bench" --workload sequential --ops "$ops" "$@")
+  echo "$line"
+  FB_RATE=$(sed 's/.*"ops_per_sec":\([0-9.]*\).*/\1/' <<<"$line")
 }
 
-for round in 1 2; do
+ratios_single=()
+ratios_cluster=()
+for (( round = 1; round <= rounds; round++ )); do
   rb single -p "$single"
-  "$bench" --workload sequential --host 127.0.0.1 --port "$single" --ops "$((ops * 2))"
+  fb --host 127.0.0.1 --port "$single"
+  ratios_single+=("$(awk -v f="$FB_RATE" -v r="$RB_RATE" 'BEGIN { printf "%.3f", f / r }')")
   rb cluster -p "$cluster" --cluster
-  "$bench" --workload sequential --cluster "127.0.0.1:$cluster" --ops "$((ops * 2))"
+  fb --cluster "127.0.0.1:$cluster"
+  ratios_cluster+=("$(awk -v f="$FB_RATE" -v r="$RB_RATE" 'BEGIN { printf "%.3f", f / r }')")
 done
-"$bench" --workload concurrent --fibers 200 --port "$single" --ops "$((ops * 4))"
-"$bench" --workload pipeline --batch 100 --port "$single" --ops "$((ops * 4))"
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+printf '{"summary":"sequential","target":"single","ratios":"%s","median_ratio":%s}\n' "${ratios_single[*]}" "$(median "${ratios_single[@]}")"
+printf '{"summary":"sequential","target":"cluster","ratios":"%s","median_ratio":%s}\n' "${ratios_cluster[*]}" "$(median "${ratios_cluster[@]}")"
+
+# Many callers at once, and pipelines: redis-benchmark's -c 200 (200 connections, epoll) and -P 100
+# next to 200 fibers on one shared connection, and batches of 100.
+many() {  # many LABEL ARGS...
+  local label=$1; shift
+  local out set get
+  out=$(redis-benchmark -p "$single" "$@" -n "$(( ops * 10 ))" -r 1000000 -d 32 -t set,get -q 2>/dev/null | tr '\r' '\n')
+  set=$(grep '^SET:' <<<"$out" | tail -1 | awk '{print $2}')
+  get=$(grep '^GET:' <<<"$out" | tail -1 | awk '{print $2}')
+  awk -v s="$set" -v g="$get" -v l="$label" 'BEGIN { printf "{\"workload\":\"%s\",\"client\":\"redis-benchmark\",\"target\":\"single\",\"ops_per_sec\":%.0f}\n", l, 2/(1/s+1/g) }'
+}
+many concurrent -c 200
+"$bench" --workload concurrent --fibers 200 --port "$single" --ops "$(( ops * 20 ))"
+many pipeline -c 1 -P 100
+"$bench" --workload pipeline --batch 100 --port "$single" --ops "$(( ops * 20 ))"
+"$bench" --workload concurrent --fibers 200 --cluster "127.0.0.1:$cluster" --ops "$(( ops * 20 ))"
+"$bench" --workload pipeline --batch 100 --cluster "127.0.0.1:$cluster" --ops "$(( ops * 20 ))"

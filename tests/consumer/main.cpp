@@ -1,0 +1,20 @@
+// The consumer project's program: proves the headers, the library and its dependencies reach a
+// project that only said dependency('fibredis'). Needs no server.
+#include <fibredis/cluster/slot.hpp>
+#include <fibredis/fibredis.hpp>
+
+#include <iostream>
+
+int main() {
+  // CLUSTER KEYSLOT foo = 12182; a {hash tag} hashes only what is inside the braces (cluster spec).
+  const unsigned foo = fibredis::key_slot("foo");
+  const unsigned tagged = fibredis::key_slot("{user1000}.following");
+  int slept = 0;
+  fibredis::Runtime rt;
+  rt.run([&] {
+    fibredis::spawn([&] { ++slept; });
+  });
+  std::cout << "consumer: slot(foo)=" << foo << " slot({user1000}.following)=" << tagged
+            << " fibers=" << slept << "\n";
+  return foo == 12182 && tagged == fibredis::key_slot("user1000") && slept == 1 ? 0 : 1;
+}
