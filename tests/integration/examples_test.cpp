@@ -6,7 +6,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <regex>
 #include <string>
 
 namespace {
@@ -28,11 +27,24 @@ Run run_example(const std::string& name, const std::string& args) {
   return r;
 }
 
-long field(const std::string& out, const std::string& name) {
-  std::smatch m;
-  const std::regex re(name + "=(-?[0-9]+)");
-  REQUIRE(std::regex_search(out, m, re));
-  return std::stol(m[1]);
+// The integer after " NAME=" (or "NAME=" at its start) in the output's last line that starts with
+// "clients=": blocking_swarm's one summary line.
+long field(const std::string& all, const std::string& name) {
+  std::size_t line = all.rfind("\nclients=");
+  line = line == std::string::npos ? (all.starts_with("clients=") ? 0 : line) : line + 1;
+  REQUIRE(line != std::string::npos);
+  const std::string out = all.substr(line, all.find('\n', line) - line);
+  const std::string needle = name + "=";
+  std::size_t at = out.find(needle);
+  while (at != std::string::npos && at > 0 && out[at - 1] != ' ' && out[at - 1] != '\n')
+    at = out.find(needle, at + 1);
+  REQUIRE(at != std::string::npos);
+  const std::size_t begin = at + needle.size();
+  std::size_t end = begin;
+  if (end < out.size() && out[end] == '-') ++end;
+  while (end < out.size() && out[end] >= '0' && out[end] <= '9') ++end;
+  REQUIRE(end > begin);
+  return std::stol(out.substr(begin, end - begin));
 }
 }  // namespace
 
