@@ -106,6 +106,9 @@ std::error_code ClusterClient::fetch_topology(Deadline deadline, Topology& out) 
       if (ec == errc::auth_failed) return ec;
       continue;
     }
+    // NOAUTH / WRONGPASS without a handshake AUTH (no password configured): bad credentials, not
+    // an old server.
+    if (reply.is_error() && classify_error(reply.str()) == ErrorKind::Auth) return make_error_code(errc::auth_failed);
     try {
       if (reply.is_error()) {
         // Redis < 7: no CLUSTER SHARDS; CLUSTER SLOTS has the same slot map without health.
@@ -321,7 +324,10 @@ Reply ClusterClient::execute_on_slot(const Command& cmd, std::uint16_t slot, boo
       last_problem = "slot " + std::to_string(slot) + " not covered";
       refresh_after_fault(version, deadline);
       if (holder_.current()->shard_for_slot(slot) == nullptr) {
-        if (expired(deadline)) throw TimeoutError(upper(cmd.name()) + ": " + last_problem);
+        // Still unserved when the time or the TTL runs out: say so (ClusterOptions promises
+        // SlotNotCoveredError), not a bare timeout / redirect limit.
+        if (expired(deadline) || attempt + 1 >= options_.max_redirects)
+          throw SlotNotCoveredError(upper(cmd.name()) + ": " + last_problem + " by any node");
         backoff(attempt, deadline);
         continue;
       }

@@ -296,9 +296,12 @@ uint16_t start_servers(const std::string& args, int nports) {
   throw std::runtime_error("could not start test redis servers:\n" + log);
 }
 
-ClusterInfo make_cluster() {
+ClusterInfo make_cluster(const std::string& password = {}) {
   ClusterInfo c;
-  const uint16_t base = start_servers("--primaries 3 --replicas 1", kClusterNodes);
+  c.password = password;
+  const uint16_t base = start_servers(
+      "--primaries 3 --replicas 1" + (password.empty() ? std::string() : " --password " + password),
+      kClusterNodes);
   for (int i = 0; i < kClusterNodes; ++i) c.ports.push_back(static_cast<uint16_t>(base + i));
   return c;
 }
@@ -347,6 +350,11 @@ const ServerInfo& password_server() {
 
 const ClusterInfo& cluster() {
   static const ClusterInfo info = make_cluster();
+  return info;
+}
+
+const ClusterInfo& password_cluster() {
+  static const ClusterInfo info = make_cluster(kPassword);
   return info;
 }
 

@@ -24,6 +24,7 @@ struct ServerInfo {
 struct ClusterInfo {
   std::string host = "127.0.0.1";
   std::vector<uint16_t> ports;  // 6 ports; the first 3 are initially primaries
+  std::string password;         // empty: no AUTH needed
 };
 
 // A plain server, started once per process on first call.
@@ -36,6 +37,11 @@ const ServerInfo& password_server();
 // 3 primaries + 3 replicas, started once per process on first call.  Do not kill or fail
 // over its nodes: other tests share it.  Use fresh_cluster() for that.
 const ClusterInfo& cluster();
+
+// 3 primaries + 3 replicas with requirepass/masterauth and the ACL user "fibredis", all with
+// password "s3cret-pw" (the same as password_server()); started once per process on first call.
+// Shared like cluster(): do not kill or fail over its nodes.
+const ClusterInfo& password_cluster();
 
 // A new 3 + 3 cluster on every call, for destructive tests (kill -9, SIGSTOP, failover).
 // Stop it with stop_cluster() when done (it is stopped at exit anyway).
