@@ -15,6 +15,7 @@
 #include <fibredis/errors.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
+#include "support/helpers.hpp"
 #include "support/servers.hpp"
 
 #include <boost/fiber/operations.hpp>
@@ -46,20 +47,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-// Stops the fresh cluster however the test ends.
-struct FreshCluster {
-  test::ClusterInfo info = test::fresh_cluster();
-  FreshCluster() = default;
-  FreshCluster(const FreshCluster&) = delete;
-  FreshCluster& operator=(const FreshCluster&) = delete;
-  ~FreshCluster() {
-    try {
-      test::stop_cluster(info);
-    } catch (const std::exception& e) {
-      std::cerr << "stop_cluster: " << e.what() << "\n";
-    }
-  }
-};
+using test::FreshCluster;
 
 ClusterOptions options_for(const test::ClusterInfo& c, std::chrono::milliseconds command_timeout) {
   ClusterOptions o;
@@ -165,7 +153,19 @@ class Load {
     for (std::size_t at = 0; at < keys_.size(); at += 1000) {
       std::vector<std::string> part(keys_.begin() + static_cast<long>(at),
                                     keys_.begin() + static_cast<long>(std::min(keys_.size(), at + 1000)));
-      auto values = rc_.mget_nonatomic(part);
+      // The reads check what survived, so they may wait out a cluster that is still settling
+      // after the fault (CLUSTERDOWN for a moment on a loaded box): bounded retries.
+      std::vector<std::optional<std::string>> values;
+      for (int attempt = 0;; ++attempt) {
+        try {
+          values = rc_.mget_nonatomic(part);
+          break;
+        } catch (const fibredis::Error& e) {
+          if (attempt >= 10) throw;
+          std::cout << "  verify: " << e.what() << " (retrying)\n";
+          boost::this_fiber::sleep_for(1s);
+        }
+      }
       for (std::size_t j = 0; j < values.size(); ++j) {
         const std::size_t k = at + j;
         const bool ok = values[j] == acked_[k] || (maybe_[k] && values[j] == maybe_[k]);

@@ -14,6 +14,7 @@
 #include <fibredis/errors.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
+#include "support/helpers.hpp"
 #include "support/servers.hpp"
 
 #include <boost/fiber/operations.hpp>
@@ -48,12 +49,7 @@ namespace {
 
 // ---- helpers --------------------------------------------------------------------------------
 
-ClusterOptions options_for(const test::ClusterInfo& c) {
-  ClusterOptions o;
-  o.startup_nodes = {{c.host, c.ports.front()}};
-  o.command_timeout = 5000ms;
-  return o;
-}
+using test::options_for;
 
 // Keys of this process: two test binaries on one machine never share a cluster, but two tests of
 // this file must never see each other's keys.
@@ -159,20 +155,7 @@ void await_replicas(const test::ClusterInfo& c) {
   done.insert(c.ports.front());
 }
 
-// Stops the fresh cluster however the test ends.
-struct FreshCluster {
-  test::ClusterInfo info = test::fresh_cluster();
-  FreshCluster() = default;
-  FreshCluster(const FreshCluster&) = delete;
-  FreshCluster& operator=(const FreshCluster&) = delete;
-  ~FreshCluster() {
-    try {
-      test::stop_cluster(info);
-    } catch (const std::exception& e) {
-      std::cerr << "stop_cluster: " << e.what() << "\n";
-    }
-  }
-};
+using test::FreshCluster;
 
 // A std::thread for blocking work (redis-cli) while fibers run; the fiber side polls done().
 class OffThread {
@@ -653,23 +636,8 @@ TEST_CASE("options: AUTH on a cluster: right password works, wrong or none is Au
 // ---- 7. examples/cluster_basic -------------------------------------------------------------
 
 namespace {
-struct ExampleRun {
-  int status = -1;
-  std::string out;
-};
-
-ExampleRun run_example(const std::string& name, const std::string& args) {
-  const char* dir = std::getenv("FIBREDIS_EXAMPLES_DIR");
-  const std::string path = std::string(dir ? dir : "examples") + "/" + name;
-  ExampleRun r;
-  FILE* f = ::popen(("timeout 60 " + path + " " + args + " 2>&1").c_str(), "r");
-  REQUIRE(f != nullptr);
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) r.out.append(buf, n);
-  r.status = ::pclose(f);
-  return r;
-}
+using test::ExampleRun;
+using test::run_example;
 }  // namespace
 
 TEST_CASE("options: examples/cluster_basic runs against the cluster", "[cluster][options][examples]") {

@@ -13,6 +13,7 @@
 #include <fibredis/errors.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
+#include "support/helpers.hpp"
 #include "support/servers.hpp"
 
 #include <boost/fiber/operations.hpp>
@@ -48,12 +49,7 @@ namespace {
 
 // ---- helpers --------------------------------------------------------------------------------
 
-ClusterOptions options_for(const test::ClusterInfo& c) {
-  ClusterOptions o;
-  o.startup_nodes = {{c.host, c.ports.front()}};
-  o.command_timeout = 5000ms;
-  return o;
-}
+using test::options_for;
 
 ClusterOptions shared_options() { return options_for(test::cluster()); }
 

@@ -2,6 +2,8 @@
 // block promises. (Their paths come from FIBREDIS_EXAMPLES_DIR, set by tests/meson.build.)
 #include <catch2/catch.hpp>
 
+#include "support/helpers.hpp"
+
 #include "support/servers.hpp"
 
 #include <cstdio>
@@ -9,23 +11,7 @@
 #include <string>
 
 namespace {
-struct Run {
-  int status = -1;
-  std::string out;
-};
-
-Run run_example(const std::string& name, const std::string& args) {
-  const char* dir = std::getenv("FIBREDIS_EXAMPLES_DIR");
-  const std::string path = std::string(dir ? dir : "examples") + "/" + name;
-  Run r;
-  FILE* f = ::popen(("timeout 60 " + path + " " + args + " 2>&1").c_str(), "r");
-  REQUIRE(f != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) r.out.append(buf, n);
-  r.status = ::pclose(f);
-  return r;
-}
+using fibredis::test::run_example;
 
 // The integer after " NAME=" (or "NAME=" at its start) in the output's last line that starts with
 // "clients=": blocking_swarm's one summary line.
@@ -50,7 +36,7 @@ long field(const std::string& all, const std::string& name) {
 
 TEST_CASE("examples/basic runs the README sample", "[examples]") {
   const auto& s = fibredis::test::single_server();
-  Run r = run_example("basic", "--host 127.0.0.1 --port " + std::to_string(s.port));
+  fibredis::test::ExampleRun r = run_example("basic", "--host 127.0.0.1 --port " + std::to_string(s.port));
   INFO(r.out);
   CHECK(r.status == 0);
   CHECK(r.out.find("GET basic:greeting -> hello") != std::string::npos);
@@ -59,7 +45,7 @@ TEST_CASE("examples/basic runs the README sample", "[examples]") {
 
 TEST_CASE("examples/blocking_swarm: 500 BRPOPs in one thread, heartbeat keeps ticking", "[examples]") {
   const auto& s = fibredis::test::single_server();
-  Run r = run_example("blocking_swarm", "--host 127.0.0.1 --port " + std::to_string(s.port) + " --clients 500");
+  fibredis::test::ExampleRun r = run_example("blocking_swarm", "--host 127.0.0.1 --port " + std::to_string(s.port) + " --clients 500");
   INFO(r.out);
   CHECK(r.status == 0);
   CHECK(field(r.out, "clients") == 500);
