@@ -31,8 +31,8 @@ summary() {  # summary PASSED FAILED [RC]
 if (( sanitize )); then
   builddir=build-sanitize
   opts=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized)
-  # Fiber stacks and ASan: see docs/SANITIZERS.md for both options and the one suppression.
-  export ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=0:suppressions=$root/tools/sanitizers/asan.supp
+  # Fiber stacks and ASan: see docs/SANITIZERS.md.
+  export ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=0
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 else
   builddir=build

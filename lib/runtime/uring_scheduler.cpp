@@ -1,7 +1,5 @@
 #include <fibredis/runtime/uring_scheduler.hpp>
 
-#include <fibredis/runtime/asan_stack.hpp>
-
 #include <fibredis/runtime/io_call.hpp>
 
 #include <sys/eventfd.h>
@@ -81,8 +79,6 @@ UringScheduler* UringScheduler::current() noexcept { return t_current; }
 void UringScheduler::awakened(boost::fibers::context* ctx) noexcept { ctx->ready_link(ready_); }
 
 boost::fibers::context* UringScheduler::pick_next() noexcept {
-  // Runs on the stack of the fiber that is suspending: below this frame all of it is dead.
-  asan_forget_dead_stack();
   if (++picks_since_enter_ >= kFairnessPicks) {
     // Rule 3: a long run of ready fibers still gets its I/O submitted and completed.
     enter(0, nullptr);
