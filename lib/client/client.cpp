@@ -89,8 +89,7 @@ void raise_first_error(const std::vector<Reply>& replies) {
 }
 
 std::vector<Reply> Pipeline::execute(bool raise_on_error) {
-  std::vector<Command> cmds = std::move(commands_);
-  commands_.clear();
+  std::vector<Command> cmds = take();
   if (cmds.empty()) return {};
   if (transaction_) {
     cmds.insert(cmds.begin(), Command{"MULTI"});

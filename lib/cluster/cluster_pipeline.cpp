@@ -10,8 +10,7 @@
 namespace fibredis {
 
 std::vector<Reply> ClusterPipeline::execute(bool raise_on_error) {
-  std::vector<Command> cmds = std::move(commands_);
-  commands_.clear();
+  std::vector<Command> cmds = take();
   if (cmds.empty()) return {};
   return client_->run_pipeline(cmds, raise_on_error);
 }

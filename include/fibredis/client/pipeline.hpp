@@ -11,6 +11,7 @@
 // when a WATCHed key changed. The pipeline is emptied by execute(), ready for reuse.
 #pragma once
 
+#include <fibredis/client/command_queue.hpp>
 #include <fibredis/client/commands.hpp>
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/reply.hpp>
@@ -23,20 +24,10 @@ namespace fibredis {
 class Client;
 class Connection;
 
-class Pipeline : public Commands<Pipeline> {
+class Pipeline : public Commands<Pipeline>, public CommandQueue<Pipeline> {
  public:
-  /// The Commands<> hook: queue, and return *this for chaining.
-  template <class Parser>
-  Pipeline& dispatch(Command&& cmd) {
-    commands_.push_back(std::move(cmd));
-    return *this;
-  }
-
   std::vector<Reply> execute(bool raise_on_error = true);
 
-  std::size_t size() const noexcept { return commands_.size(); }
-  bool empty() const noexcept { return commands_.empty(); }
-  void reset() noexcept { commands_.clear(); }
   bool is_transaction() const noexcept { return transaction_; }
 
  private:
@@ -48,7 +39,6 @@ class Pipeline : public Commands<Pipeline> {
   Client* client_;
   Connection* exclusive_;  // set for a WATCH transaction: it must run on the watching connection
   bool transaction_;
-  std::vector<Command> commands_;
 };
 
 /// Replies of a MULTI/EXEC batch: unwraps EXEC's array; throws WatchError on a nil EXEC and

@@ -14,6 +14,7 @@
 // Multi-key commands must keep their keys in one slot (CrossSlotError before anything is sent).
 #pragma once
 
+#include <fibredis/client/command_queue.hpp>
 #include <fibredis/client/commands.hpp>
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/reply.hpp>
@@ -25,25 +26,14 @@ namespace fibredis {
 
 class ClusterClient;
 
-class ClusterPipeline : public Commands<ClusterPipeline> {
+class ClusterPipeline : public Commands<ClusterPipeline>, public CommandQueue<ClusterPipeline> {
  public:
-  template <class Parser>
-  ClusterPipeline& dispatch(Command&& cmd) {
-    commands_.push_back(std::move(cmd));
-    return *this;
-  }
-
   std::vector<Reply> execute(bool raise_on_error = true);
-
-  std::size_t size() const noexcept { return commands_.size(); }
-  bool empty() const noexcept { return commands_.empty(); }
-  void reset() noexcept { commands_.clear(); }
 
  private:
   friend class ClusterClient;
   explicit ClusterPipeline(ClusterClient& client) : client_(&client) {}
   ClusterClient* client_;
-  std::vector<Command> commands_;
 };
 
 }  // namespace fibredis
