@@ -16,7 +16,7 @@
 // READONLY or a connection error refresh the map (single-flight) and retry. One deadline,
 // command_timeout (+ block time), bounds all of it: redirects, back-off, waiting for a refresh,
 // waiting for a pooled connection. Past max_redirects → RedirectLimitError; past the deadline →
-// TimeoutError. Keys of one command in different slots → CrossSlotError before anything is sent
+// TimeoutError; either of them while no node serves the key's slot → SlotNotCoveredError. Keys of one command in different slots → CrossSlotError before anything is sent
 // (DEL, UNLINK, EXISTS and TOUCH are split per slot and their counts summed instead). Commands that
 // make no sense on a cluster (MOVE, SELECT n, SWAPDB, REPLICAOF, SHUTDOWN, WATCH/MULTI...) →
 // UsageError saying why.
