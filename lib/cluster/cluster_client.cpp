@@ -194,11 +194,13 @@ NodeAddress ClusterClient::random_primary() {
 NodeAddress ClusterClient::pick_for_slot(const Topology& t, std::uint16_t slot, bool read_only) {
   const Shard* shard = t.shard_for_slot(slot);
   if (shard == nullptr) throw SlotNotCoveredError("slot " + std::to_string(slot) + " is not served by any node");
-  if (read_only && options_.read_from_replicas && !shard->replicas.empty()) {
-    const std::size_t i = round_robin_++ % (shard->replicas.size() + 1);
-    if (i > 0) return shard->replicas[i - 1];
-  }
-  return shard->primary;
+  return read_only ? pick_for_read(*shard) : shard->primary;
+}
+
+NodeAddress ClusterClient::pick_for_read(const Shard& shard) {
+  if (!options_.read_from_replicas || shard.replicas.empty()) return shard.primary;
+  const std::size_t i = round_robin_++ % (shard.replicas.size() + 1);  // primary, then each replica
+  return i == 0 ? shard.primary : shard.replicas[i - 1];
 }
 
 std::vector<NodeAddress> ClusterClient::resolve_target(const Target& target) {

@@ -35,11 +35,7 @@ std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds,
     }
   }
   const Deadline deadline = forever ? kNoDeadline : deadline_after(budget);
-  const PipelinePlan::ReplicaPicker pick = [this](const Shard& s) {
-    if (!options_.read_from_replicas || s.replicas.empty()) return s.primary;
-    const std::size_t i = round_robin_++ % (s.replicas.size() + 1);
-    return i == 0 ? s.primary : s.replicas[i - 1];
-  };
+  const PipelinePlan::ReplicaPicker pick = [this](const Shard& s) { return pick_for_read(s); };
 
   for (int round = 0; !plan.done(); ++round) {
     const std::uint64_t version = holder_.version();

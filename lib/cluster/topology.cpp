@@ -335,7 +335,7 @@ std::vector<NodeAddress> Topology::primaries() const {
   // has not gossiped yet, which CLUSTER SHARDS then lists as a slotless primary holding a copy of
   // another shard's keys): keyspace fan-out (DBSIZE, KEYS, FLUSHALL, SCAN) must not count it.
   for (const Shard& s : data_->shards)
-    if (s.index < data_->shard_slots.size() && data_->shard_slots[s.index] > 0) out.push_back(s.primary);
+    if (data_->shard_slots[s.index] > 0) out.push_back(s.primary);
   return out;
 }
 

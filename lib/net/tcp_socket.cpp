@@ -58,8 +58,8 @@ std::error_code TcpSocket::send_all(std::string_view data, Deadline deadline) {
   // Try the write at once, without the ring. A request fits the socket buffer almost always, so
   // the kernel copies it in this call and no completion has to be waited for; going through the
   // ring instead costs a CQE, a fiber switch and, for a caller that waits for its reply next, a
-  // second io_uring_enter per round trip (measured: ~10% of sequential ops/s, docs/BENCHMARKS.md).
-  // Only what does not fit (EAGAIN) waits in the ring.
+  // second io_uring_enter per round trip (strace: 2 enters per SET/GET before, 1 sendto + 1 enter
+  // after; docs/BENCHMARKS.md). Only what does not fit (EAGAIN) waits in the ring.
   while (!data.empty()) {
     const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {

@@ -16,7 +16,8 @@
 // READONLY or a connection error refresh the map (single-flight) and retry. One deadline,
 // command_timeout (+ block time), bounds all of it: redirects, back-off, waiting for a refresh,
 // waiting for a pooled connection. Past max_redirects → RedirectLimitError; past the deadline →
-// TimeoutError; either of them while no node serves the key's slot → SlotNotCoveredError. Keys of one command in different slots → CrossSlotError before anything is sent
+// TimeoutError; either of them while no node serves the key's slot → SlotNotCoveredError. Keys
+// of one command in different slots → CrossSlotError before anything is sent
 // (DEL, UNLINK, EXISTS and TOUCH are split per slot and their counts summed instead). Commands that
 // make no sense on a cluster (MOVE, SELECT n, SWAPDB, REPLICAOF, SHUTDOWN, WATCH/MULTI...) →
 // UsageError saying why.
@@ -145,6 +146,9 @@ class ClusterClient : public Commands<ClusterClient>, public NonAtomicCommands<C
   NodeReplies execute_on_nodes(const std::vector<NodeAddress>& nodes, const Command& cmd, Deadline deadline);
   std::vector<NodeAddress> resolve_target(const Target& target);
   NodeAddress pick_for_slot(const Topology& t, std::uint16_t slot, bool read_only);
+  /// A read-only command's node in `shard`: round-robin over primary and replicas with
+  /// read_from_replicas, else the primary.
+  NodeAddress pick_for_read(const Shard& shard);
   NodeAddress random_primary();
   Deadline deadline_for(const Command& cmd) const;
   void backoff(int attempt, Deadline deadline);
