@@ -1,13 +1,20 @@
 #include <fibredis/client/client.hpp>
 
 #include <fibredis/errors.hpp>
+#include <fibredis/runtime/uring_scheduler.hpp>
 
 #include <algorithm>
 #include <string>
 
 namespace fibredis {
 
-Client::Client(Options options) : node_(options) {}
+Client::Client(Options options) : node_(options, &stats_) {}
+
+ClientStats Client::stats() const noexcept {
+  ClientStats s = stats_;
+  if (UringScheduler* sched = UringScheduler::current()) s.ring_enters = sched->enters();
+  return s;
+}
 
 Client::Client(std::string_view url) : Client(Options::from_url(url)) {}
 

@@ -166,8 +166,15 @@ void ClusterClient::refresh_after_fault(std::uint64_t seen_version, Deadline dea
 NodeConnections& ClusterClient::node(const NodeAddress& address) {
   auto it = nodes_.find(address);
   if (it == nodes_.end())
-    it = nodes_.emplace(address, std::make_unique<NodeConnections>(options_.node_options(address))).first;
+    it = nodes_.emplace(address, std::make_unique<NodeConnections>(options_.node_options(address), &stats_)).first;
   return *it->second;
+}
+
+ClientStats ClusterClient::stats() const noexcept {
+  ClientStats s = stats_;
+  s.refreshes = holder_.refreshes();
+  if (UringScheduler* sched = UringScheduler::current()) s.ring_enters = sched->enters();
+  return s;
 }
 
 std::optional<NodeAddress> ClusterClient::get_node(const std::string& host, std::uint16_t port) const {

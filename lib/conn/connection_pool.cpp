@@ -6,7 +6,8 @@
 
 namespace fibredis {
 
-ConnectionPool::ConnectionPool(Options options) : options_(std::move(options)) {}
+ConnectionPool::ConnectionPool(Options options, ClientStats* stats)
+    : options_(std::move(options)), stats_(stats ? stats : &own_stats_) {}
 
 ConnectionPool::~ConnectionPool() = default;
 
@@ -67,6 +68,7 @@ std::error_code ConnectionPool::acquire(Deadline deadline, Lease& out) {
           return ec;
         }
         ++created_;
+        ++stats_->connects;
         out = Lease(this, std::move(c));
         return {};
       }

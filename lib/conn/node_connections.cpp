@@ -16,19 +16,27 @@ Deadline NodeConnections::deadline_for(const Command* cmds, std::size_t n) const
   return deadline_after(budget);
 }
 
-std::error_code NodeConnections::run(const Command* cmds, std::size_t n, Reply* out, Deadline deadline) {
+std::error_code NodeConnections::run(const Command* cmds, std::size_t n, Reply* out, Deadline deadline,
+                                     bool* written) {
   const bool blocking = std::any_of(cmds, cmds + n, [](const Command& c) { return c.blocking.has_value(); });
   if (!blocking) {
-    std::error_code ec = shared_.execute(cmds, n, out, deadline);
+    std::error_code ec = shared_.execute(cmds, n, out, deadline, written);
     if (ec == errc::auth_failed) error_text_ = shared_.last_error_text();
     return ec;
   }
   // A command the server may hold gets a connection of its own: the shared one must keep flowing.
+  return run_exclusive(cmds, n, out, deadline, written);
+}
+
+std::error_code NodeConnections::run_exclusive(const Command* cmds, std::size_t n, Reply* out,
+                                               Deadline deadline, bool* written) {
+  if (written) *written = false;
   ConnectionPool::Lease lease;
   if (std::error_code ec = pool_.acquire(deadline, lease)) {
     if (ec == errc::auth_failed) error_text_ = pool_.last_error_text();
     return ec;
   }
+  if (written) *written = true;
   std::error_code ec = lease->roundtrip(cmds, n, out, deadline);
   if (ec) lease->mark_broken();  // a late reply would land on a reused connection: never reuse it
   return ec;

@@ -15,7 +15,8 @@ void erase_waiter(std::deque<Parker*>& q, Parker* p) {
 }
 }  // namespace
 
-SharedConnection::SharedConnection(Options options) : options_(std::move(options)) {}
+SharedConnection::SharedConnection(Options options, ClientStats* stats)
+    : options_(std::move(options)), stats_(stats ? stats : &own_stats_) {}
 
 SharedConnection::~SharedConnection() {
   if (link_) {
@@ -88,8 +89,13 @@ void SharedConnection::wake_capacity_waiters() {
     capacity_waiters_.front()->unpark();
 }
 
+void SharedConnection::break_connection(std::error_code ec) {
+  if (link_ && !link_->conn.broken()) fail_link(*link_, ec);
+}
+
 std::error_code SharedConnection::execute(const Command* cmds, std::size_t n, Reply* out,
-                                          Deadline deadline) {
+                                          Deadline deadline, bool* written) {
+  if (written) *written = false;
   if (n == 0) return {};
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (auto ec = ensure_connected(deadline)) return ec;
@@ -104,6 +110,7 @@ std::error_code SharedConnection::execute(const Command* cmds, std::size_t n, Re
   link.pending.push_back(Pending{&sink, static_cast<std::uint32_t>(n)});
   Pending* entry = &link.pending.back();  // deque: stable while other entries come and go
   in_flight_ += n;
+  if (written) *written = true;
   if (auto_flush_ && !link.writing) write_queued(link);
   while (!sink.done) {
     if (!sink.parker.park(deadline) && !sink.done) {

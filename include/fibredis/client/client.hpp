@@ -19,6 +19,7 @@
 
 #include <fibredis/client/commands.hpp>
 #include <fibredis/client/pipeline.hpp>
+#include <fibredis/conn/client_stats.hpp>
 #include <fibredis/conn/node_connections.hpp>
 #include <fibredis/conn/options.hpp>
 #include <fibredis/resp/command.hpp>
@@ -63,6 +64,8 @@ class Client : public Commands<Client> {
   const Options& options() const noexcept { return node_.options(); }
   SharedConnection& shared_connection() noexcept { return node_.shared(); }
   ConnectionPool& pool() noexcept { return node_.pool(); }
+  /// What this client did on the wire (conn/client_stats.hpp).
+  ClientStats stats() const noexcept;
 
   /// Runs a batch (pipelines, transactions): on the shared connection unless a command in it may
   /// block, then on a pooled exclusive connection. Throws transport errors.
@@ -73,6 +76,7 @@ class Client : public Commands<Client> {
   friend class Watch;
   [[noreturn]] void fail(std::error_code ec, std::string_view what) const;
 
+  ClientStats stats_;  // before node_: its connections count into it
   NodeConnections node_;
 };
 

@@ -126,6 +126,8 @@ class ClusterClient : public Commands<ClusterClient>, public NonAtomicCommands<C
   std::uint64_t topology_refreshes() const noexcept { return holder_.refreshes(); }
   /// Redirections (MOVED + ASK) and retries seen so far.
   std::uint64_t redirects() const noexcept { return redirects_; }
+  /// What this client did on the wire, all nodes together (conn/client_stats.hpp).
+  ClientStats stats() const noexcept;
 
   const ClusterOptions& options() const noexcept { return options_; }
 
@@ -157,6 +159,7 @@ class ClusterClient : public Commands<ClusterClient>, public NonAtomicCommands<C
   void periodic_refresh_loop();
 
   ClusterOptions options_;
+  ClientStats stats_;  // before nodes_: their connections count into it
   std::unordered_map<NodeAddress, std::unique_ptr<NodeConnections>> nodes_;
   TopologyHolder holder_;
   NodeAddress default_node_;

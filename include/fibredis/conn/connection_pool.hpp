@@ -6,6 +6,7 @@
 // A connection that broke, or whose call missed its deadline, is dropped on return, never reused.
 #pragma once
 
+#include <fibredis/conn/client_stats.hpp>
 #include <fibredis/conn/connection.hpp>
 #include <fibredis/conn/options.hpp>
 #include <fibredis/runtime/parker.hpp>
@@ -22,7 +23,7 @@ namespace fibredis {
 
 class ConnectionPool {
  public:
-  explicit ConnectionPool(Options options);
+  explicit ConnectionPool(Options options, ClientStats* stats = nullptr);
   ~ConnectionPool();
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
@@ -68,6 +69,8 @@ class ConnectionPool {
   void wake_next() noexcept;
 
   Options options_;
+  ClientStats own_stats_;
+  ClientStats* stats_;
   std::vector<std::unique_ptr<Connection>> idle_;
   std::deque<Parker*> waiters_;
   std::size_t open_ = 0;

@@ -6,6 +6,7 @@
 // here, once, for the single-node client, the cluster client and pipelines alike.
 #pragma once
 
+#include <fibredis/conn/client_stats.hpp>
 #include <fibredis/conn/connection_pool.hpp>
 #include <fibredis/conn/options.hpp>
 #include <fibredis/conn/shared_connection.hpp>
@@ -18,14 +19,26 @@ namespace fibredis {
 
 class NodeConnections {
  public:
-  explicit NodeConnections(const Options& options) : options_(options), shared_(options), pool_(options) {}
+  /// `stats` (the owning client's counters) must outlive this; nullptr keeps private ones.
+  explicit NodeConnections(const Options& options, ClientStats* stats = nullptr)
+      : options_(options), shared_(options, stats), pool_(options, stats) {}
 
   /// Runs cmds[0..n) as one batch and fills out[0..n): on the shared connection, or on a pooled
   /// exclusive one when any command may block. Waits on connecting, capacity, the pool and the
   /// replies, all within `deadline`. An exclusive connection whose call failed is dropped.
   /// Errors: connection errors, errc::timeout, errc::auth_failed (error_text() has the server's
   /// words). Never throws (but std::bad_alloc).
-  std::error_code run(const Command* cmds, std::size_t n, Reply* out, Deadline deadline);
+  /// `written` (when given) is set to false when no byte of the batch can have reached the server
+  /// (it failed while connecting, waiting for capacity or a pooled connection, or was cancelled
+  /// before its write): such a batch is always safe to retry. True means the outcome is unknown.
+  std::error_code run(const Command* cmds, std::size_t n, Reply* out, Deadline deadline,
+                      bool* written = nullptr);
+
+  /// Runs the batch on one pooled exclusive connection even when no command blocks: for a batch
+  /// whose meaning depends on owning the connection (a pipeline ending in WAIT, whose count must
+  /// cover exactly the writes before it). Same waits and errors as run().
+  std::error_code run_exclusive(const Command* cmds, std::size_t n, Reply* out, Deadline deadline,
+                                bool* written = nullptr);
 
   /// The deadline for a batch: command_timeout, plus each blocking command's block time
   /// (kNoDeadline when one blocks forever).

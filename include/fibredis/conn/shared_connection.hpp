@@ -9,6 +9,7 @@
 // client sends them on exclusive pooled connections instead.
 #pragma once
 
+#include <fibredis/conn/client_stats.hpp>
 #include <fibredis/conn/connection.hpp>
 #include <fibredis/conn/options.hpp>
 #include <fibredis/runtime/parker.hpp>
@@ -25,7 +26,7 @@ namespace fibredis {
 
 class SharedConnection {
  public:
-  explicit SharedConnection(Options options);
+  explicit SharedConnection(Options options, ClientStats* stats = nullptr);
   ~SharedConnection();
   SharedConnection(const SharedConnection&) = delete;
   SharedConnection& operator=(const SharedConnection&) = delete;
@@ -35,7 +36,13 @@ class SharedConnection {
   /// Waits on: connecting (single-flight), in-flight capacity, the write, the replies — all bounded
   /// by `deadline`. Errors: connection errors (every caller with unanswered commands on a broken
   /// connection gets one), errc::timeout. Never throws.
-  std::error_code execute(const Command* cmds, std::size_t n, Reply* out, Deadline deadline);
+  /// `written` (when given): false when no byte of the batch can have reached the server.
+  std::error_code execute(const Command* cmds, std::size_t n, Reply* out, Deadline deadline,
+                          bool* written = nullptr);
+
+  /// Breaks the current connection on purpose (the node failed over, say): every caller with
+  /// unanswered commands gets `ec` at once; the next call connects again.
+  void break_connection(std::error_code ec);
 
   /// With auto-flush off, commands wait in the buffer until flush() (bulk loads: many fibers queue,
   /// one write sends them all). Turning it back on flushes.
@@ -83,6 +90,8 @@ class SharedConnection {
   void wake_capacity_waiters();
 
   Options options_;
+  ClientStats own_stats_;
+  ClientStats* stats_;
   std::unique_ptr<Link> link_;
   std::unique_ptr<Link> retired_;  // a broken link whose reader fiber may still be finishing
   bool connecting_ = false;
