@@ -156,15 +156,25 @@ int main(int argc, char** argv) {
   fibredis::Runtime rt;
   long ops = 0;
   double seconds = 0, cpu = 0;
+  fibredis::ClientStats wire{};  // what the timed part did on the wire
   try {
     rt.run([&] {
       auto measure = [&](auto& client) {
         client.ping();  // connect outside the timed part
+        const fibredis::ClientStats s0 = client.stats();
         const double cpu0 = cpu_seconds();
         const auto t0 = std::chrono::steady_clock::now();
         ops = run_workload(client, a);
         seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         cpu = cpu_seconds() - cpu0;
+        const fibredis::ClientStats s1 = client.stats();
+        wire.commands = s1.commands - s0.commands;
+        wire.writes = s1.writes - s0.writes;
+        wire.ring_enters = s1.ring_enters - s0.ring_enters;
+        wire.reconnects = s1.reconnects - s0.reconnects;
+        wire.retries = s1.retries - s0.retries;
+        wire.redirects = s1.redirects - s0.redirects;
+        wire.timeouts = s1.timeouts - s0.timeouts;
       };
       with_bench_target(a.host, a.port, a.cluster, measure);
     });
@@ -174,8 +184,14 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "{\"workload\":\"%s\",\"client\":\"fibredis\",\"target\":\"%s\",\"ops\":%ld,\"seconds\":%.3f,"
-      "\"ops_per_sec\":%.0f,\"cpu_s\":%.3f,\"max_rss_kib\":%ld}\n",
+      "\"ops_per_sec\":%.0f,\"cpu_s\":%.3f,\"max_rss_kib\":%ld,\"commands\":%llu,"
+      "\"writes_per_cmd\":%.4f,\"ring_enters_per_cmd\":%.4f,\"reconnects\":%llu,\"retries\":%llu,"
+      "\"redirects\":%llu,\"timeouts\":%llu}\n",
       a.workload.c_str(), a.cluster.empty() ? "single" : "cluster", ops, seconds, ops / seconds, cpu,
-      max_rss_kib());
+      max_rss_kib(), static_cast<unsigned long long>(wire.commands),
+      wire.commands ? static_cast<double>(wire.writes) / static_cast<double>(wire.commands) : 0.0,
+      wire.commands ? static_cast<double>(wire.ring_enters) / static_cast<double>(wire.commands) : 0.0,
+      static_cast<unsigned long long>(wire.reconnects), static_cast<unsigned long long>(wire.retries),
+      static_cast<unsigned long long>(wire.redirects), static_cast<unsigned long long>(wire.timeouts));
   return 0;
 }

@@ -39,7 +39,7 @@ std::error_code Connection::connect(const Options& options, Deadline deadline) {
   reader_ = ReplyReader();
   out_.clear();
   broken_ = true;
-  if (auto ec = socket_.connect(options.host, options.port, deadline)) return ec;
+  if (auto ec = socket_.connect(options.host, options.port, deadline, options.socket)) return ec;
   broken_ = false;
   std::vector<Command> cmds = handshake_commands(options);
   if (cmds.empty()) return {};
@@ -69,6 +69,19 @@ std::error_code Connection::roundtrip(const Command* cmds, std::size_t n, Reply*
 std::error_code Connection::write(std::string_view bytes, Deadline deadline) {
   if (broken_) return make_error_code(errc::not_connected);
   if (auto ec = socket_.send_all(bytes, deadline)) return fail(ec);
+  return {};
+}
+
+std::error_code Connection::send_now(const iovec* iov, std::size_t count, std::size_t& n) noexcept {
+  n = 0;
+  if (broken_) return make_error_code(errc::not_connected);
+  if (auto ec = socket_.send_now(iov, count, n)) return fail(ec);
+  return {};
+}
+
+std::error_code Connection::wait_writable(Deadline deadline) noexcept {
+  if (broken_) return make_error_code(errc::not_connected);
+  if (auto ec = socket_.wait_writable(deadline)) return fail(ec);
   return {};
 }
 

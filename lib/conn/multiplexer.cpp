@@ -15,6 +15,7 @@ void Multiplexer::enqueue(const Command* cmds, std::size_t n, Request& req) {
   req.sent_ = false;
   req.error_ = {};
   entries_.push_back(Entry{&req, static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(buf_.size() - before)});
+  unanswered_ += n;
 }
 
 void Multiplexer::skip_leading_holes() noexcept {
@@ -114,6 +115,7 @@ std::error_code Multiplexer::on_reply(Reply&& reply) {
   Entry& e = entries_.front();
   --e.replies;
   --in_flight_;
+  --unanswered_;
   Request* req = e.req;
   if (req) {
     req->out_[req->received_++] = std::move(reply);
@@ -144,6 +146,7 @@ bool Multiplexer::cancel(Request& req) noexcept {
   if (e.sent) return false;  // abandoned: its replies are read and dropped
   // Not a byte written: it never will be.
   e.cancelled = true;
+  unanswered_ -= e.replies;
   e.replies = 0;
   if (index + 1 == entries_.size() && index >= first_unwritten_) {
     buf_.resize(buf_.size() - e.len);
@@ -165,6 +168,7 @@ void Multiplexer::fail_all(std::error_code ec) noexcept {
   planned_end_ = 0;
   buf_.clear();
   in_flight_ = 0;
+  unanswered_ = 0;
   for (Entry& e : entries) {
     if (!e.req) continue;
     e.req->error_ = ec;

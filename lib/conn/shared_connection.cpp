@@ -1,60 +1,213 @@
 #include <fibredis/conn/shared_connection.hpp>
 
+#include <fibredis/conn/connection.hpp>
+#include <fibredis/conn/multiplexer.hpp>
 #include <fibredis/errors.hpp>
-
-#include <boost/fiber/operations.hpp>
+#include <fibredis/runtime/parker.hpp>
+#include <fibredis/runtime/runtime.hpp>
+#include <fibredis/runtime/uring_scheduler.hpp>
 
 #include <algorithm>
+#include <vector>
 
 namespace fibredis {
 
 namespace {
+
+// A caller's batch: the multiplexer's request plus the parker its fiber waits on.
+struct Waiter final : Multiplexer::Request {
+  Waiter(Reply* out, std::size_t n) noexcept : Multiplexer::Request(out, n) {}
+  Parker parker;
+
+ protected:
+  void on_done() noexcept override { parker.unpark(); }
+};
+
+// The health-check PING: owned by the link, nobody waits on it.
+struct HealthPing final : Multiplexer::Request {
+  HealthPing() noexcept : Multiplexer::Request(&reply, 1) {}
+  Reply reply;
+};
+
 void erase_waiter(std::deque<Parker*>& q, Parker* p) {
   auto it = std::find(q.begin(), q.end(), p);
   if (it != q.end()) q.erase(it);
 }
+
 }  // namespace
+
+// One TCP connection's lifetime; replaced as a whole on reconnect. Its writer fiber is woken at
+// the end of a round (RoundHook) and writes what the round queued; its reader fiber routes replies.
+struct SharedConnection::Link final : RoundHook {
+  Link(const Options& o, ClientStats* s) : options(o), stats(s), mux(o.max_in_flight) {}
+
+  const Options& options;
+  ClientStats* stats;
+  Connection conn;
+  Multiplexer mux;
+  std::vector<iovec> iov;
+  Parker* writer_idle = nullptr;  // the writer's parker while it waits for work
+  bool failed = false;
+  Clock::time_point last_progress = Clock::now();  // last reply, or when replies became due
+  HealthPing ping;
+  Fiber reader;
+  Fiber writer;
+
+  void on_round_end() noexcept override { wake_writer(); }
+  void wake_writer() noexcept {
+    if (writer_idle) writer_idle->unpark();
+  }
+
+  void fail(std::error_code ec) noexcept {
+    if (failed) return;
+    failed = true;
+    conn.shutdown();  // the reader's recv and a writer's poll end at once
+    mux.fail_all(ec);
+    wake_writer();
+  }
+
+  void write_pending() noexcept;
+  void writer_loop() noexcept;
+  void reader_loop() noexcept;
+  Deadline next_check() const noexcept;
+  void check_health() noexcept;
+};
+
+void SharedConnection::Link::write_pending() noexcept {
+  // Rules: never suspend between prepare_write and commit_written (the iovecs point into the
+  // queue); when the kernel's buffer is full, wait in the ring for room, bounded by command_timeout
+  // (a server that stopped reading is dead for every caller alike).
+  while (!failed && mux.has_pending_write()) {
+    const std::size_t total = mux.prepare_write(iov);
+    if (total == 0) return;
+    const bool was_idle = mux.in_flight() == 0;
+    std::size_t n = 0;
+    std::error_code ec = conn.send_now(iov.data(), iov.size(), n);
+    ++stats->writes;
+    if (ec) {
+      fail(ec);
+      return;
+    }
+    mux.commit_written(n);
+    if (was_idle && mux.in_flight() > 0) last_progress = Clock::now();
+    if (n < total) {
+      if (std::error_code wec = conn.wait_writable(deadline_after(options.command_timeout))) {
+        fail(wec);
+        return;
+      }
+    }
+  }
+}
+
+Deadline SharedConnection::Link::next_check() const noexcept {
+  if (mux.in_flight() > 0) return last_progress + options.command_timeout;
+  if (options.health_check_interval.count() > 0) return last_progress + options.health_check_interval;
+  return kNoDeadline;
+}
+
+void SharedConnection::Link::check_health() noexcept {
+  const Clock::time_point now = Clock::now();
+  if (mux.in_flight() > 0) {
+    // Commands outstanding and not one reply for command_timeout: the server is stopped, gone or
+    // cut off without a RST. Fail everyone now rather than each at its own deadline.
+    if (now - last_progress >= options.command_timeout) fail(make_error_code(errc::timeout));
+    return;
+  }
+  if (options.health_check_interval.count() > 0 && now - last_progress >= options.health_check_interval &&
+      mux.idle()) {
+    static const Command kPing{"PING"};
+    mux.enqueue(&kPing, 1, ping);
+    mux.request_flush();
+    ++stats->commands;
+  }
+}
+
+void SharedConnection::Link::writer_loop() noexcept {
+  while (!failed) {
+    write_pending();
+    if (failed) return;
+    Parker idle;
+    writer_idle = &idle;
+    const Deadline check = next_check();
+    const bool woken = idle.park(check);
+    writer_idle = nullptr;
+    if (!woken || (check != kNoDeadline && Clock::now() >= check)) check_health();
+  }
+}
+
+void SharedConnection::Link::reader_loop() noexcept {
+  Reply reply;
+  for (;;) {
+    std::error_code ec = conn.read_reply(reply, kNoDeadline);
+    if (!ec) ec = mux.on_reply(std::move(reply));  // a reply nobody asked for: out of step
+    if (ec) {
+      fail(ec);
+      return;
+    }
+    ++stats->replies;
+    last_progress = Clock::now();
+    // Replies freed room under max_in_flight: what waited for it goes out this round.
+    if (mux.has_pending_write()) arm();
+  }
+}
+
+// ---- SharedConnection ------------------------------------------------------------------------
 
 SharedConnection::SharedConnection(Options options, ClientStats* stats)
     : options_(std::move(options)), stats_(stats ? stats : &own_stats_) {}
 
 SharedConnection::~SharedConnection() {
   if (link_) {
-    fail_link(*link_, make_error_code(errc::cancelled));
-    link_->reader.join();
+    link_->fail(make_error_code(errc::cancelled));
+    retire(std::move(link_));
   }
 }
 
+void SharedConnection::retire(std::unique_ptr<Link> link) {
+  // Both fibers point into the link: they end promptly once it failed (shutdown wakes the
+  // reader's recv and the writer's poll, fail() wakes an idle writer); wait for both.
+  link->fail(make_error_code(errc::cancelled));
+  link->reader.join();
+  link->writer.join();
+}
+
+bool SharedConnection::connected() const noexcept { return link_ && !link_->failed; }
+
+std::size_t SharedConnection::in_flight() const noexcept { return link_ ? link_->mux.unanswered() : 0; }
+
+void SharedConnection::break_connection(std::error_code ec) {
+  if (link_ && !link_->failed) link_->fail(ec);
+}
+
 std::error_code SharedConnection::ensure_connected(Deadline deadline) {
-  if (link_ && !link_->conn.broken()) return {};
+  if (link_ && !link_->failed) return {};
   if (connecting_) {
     // Single-flight: one fiber connects, the others wait for its outcome.
     Parker p;
     connect_waiters_.push_back(&p);
     if (!p.park(deadline)) {
       erase_waiter(connect_waiters_, &p);
+      ++stats_->timeouts;
       return make_error_code(errc::timeout);
     }
-    if (link_ && !link_->conn.broken()) return {};
+    if (link_ && !link_->failed) return {};
     return last_connect_error_ ? last_connect_error_ : make_error_code(errc::not_connected);
   }
   connecting_ = true;
   if (link_) {
-    // The broken link's reader exits once shut down; a writer still inside send() gets EPIPE at
-    // once. Wait for both (bounded) so nothing points into the link when it is freed.
-    link_->conn.shutdown();
-    for (int i = 0; i < 10000 && link_->writing; ++i) boost::this_fiber::yield();
-    link_->reader.join();
-    link_.reset();
+    ++stats_->reconnects;
+    retire(std::move(link_));
   }
-  auto link = std::make_unique<Link>();
+  auto link = std::make_unique<Link>(options_, stats_);
   const Deadline connect_deadline = std::min(deadline, deadline_after(options_.connect_timeout));
   std::error_code ec = link->conn.connect(options_, connect_deadline);
   if (!ec) {
     ++connects_;
+    ++stats_->connects;
+    Link* l = link.get();
+    l->reader = Fiber([l] { l->reader_loop(); });
+    l->writer = Fiber([l] { l->writer_loop(); });
     link_ = std::move(link);
-    Link* l = link_.get();
-    link_->reader = Fiber([this, l] { read_loop(l); });
   }
   last_connect_error_ = ec;
   last_connect_text_ = ec ? link->conn.error_text() : std::string();
@@ -65,75 +218,40 @@ std::error_code SharedConnection::ensure_connected(Deadline deadline) {
   return ec;
 }
 
-std::error_code SharedConnection::wait_for_capacity(std::size_t n, Deadline deadline) {
-  // FIFO: a newcomer queues behind fibers already waiting, so nobody starves.
-  while ((in_flight_ > 0 && in_flight_ + n > options_.max_in_flight) || !capacity_waiters_.empty()) {
-    Parker p;
-    capacity_waiters_.push_back(&p);
-    const bool woken = p.park(deadline);
-    erase_waiter(capacity_waiters_, &p);
-    if (!woken) {
-      wake_capacity_waiters();
-      return make_error_code(errc::timeout);
-    }
-    if (in_flight_ == 0 || in_flight_ + n <= options_.max_in_flight) {
-      wake_capacity_waiters();  // room may remain for the next in line
-      return {};
-    }
-  }
-  return {};
-}
-
-void SharedConnection::wake_capacity_waiters() {
-  if (!capacity_waiters_.empty() && in_flight_ < options_.max_in_flight)
-    capacity_waiters_.front()->unpark();
-}
-
-void SharedConnection::break_connection(std::error_code ec) {
-  if (link_ && !link_->conn.broken()) fail_link(*link_, ec);
-}
-
 std::error_code SharedConnection::execute(const Command* cmds, std::size_t n, Reply* out,
                                           Deadline deadline, bool* written) {
   if (written) *written = false;
   if (n == 0) return {};
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    if (auto ec = ensure_connected(deadline)) return ec;
-    if (auto ec = wait_for_capacity(n, deadline)) return ec;
-    if (link_ && !link_->conn.broken()) break;  // the link broke while we waited: connect again
-  }
-  if (!link_ || link_->conn.broken()) return make_error_code(errc::not_connected);
-  Link& link = *link_;
-  Sink sink;
-  sink.out = out;
-  for (std::size_t i = 0; i < n; ++i) cmds[i].encode_to(link.out);
-  link.pending.push_back(Pending{&sink, static_cast<std::uint32_t>(n)});
-  Pending* entry = &link.pending.back();  // deque: stable while other entries come and go
-  in_flight_ += n;
-  if (written) *written = true;
-  if (auto_flush_ && !link.writing) write_queued(link);
-  while (!sink.done) {
-    if (!sink.parker.park(deadline) && !sink.done) {
-      entry->sink = nullptr;  // replies will be read and dropped
-      return make_error_code(errc::timeout);
-    }
-  }
-  return sink.error;
-}
-
-std::error_code SharedConnection::write_queued(Link& link) {
-  link.writing = true;
   std::error_code ec;
-  while (!link.out.empty() && !link.conn.broken()) {
-    link.sending.clear();
-    link.sending.swap(link.out);
-    ec = link.conn.write(link.sending, deadline_after(options_.command_timeout));
-    if (ec) {
-      fail_link(link, ec);
-      break;
+  // A batch that failed with its connection before any byte of it was written is queued again on
+  // a fresh connection (always safe); bounded, and within the caller's deadline.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if ((ec = ensure_connected(deadline))) return ec;
+    Link& link = *link_;
+    Waiter waiter(out, n);
+    link.mux.enqueue(cmds, n, waiter);
+    stats_->commands += n;
+    if (auto_flush_) {
+      link.mux.request_flush();
+      link.arm();  // written when this round's fibers have queued theirs too
     }
+    while (!waiter.done()) {
+      if (!waiter.parker.park(deadline) && !waiter.done()) {
+        // Not done means the link is still the live one (a failed link completes every request).
+        const bool never_sent = link.mux.cancel(waiter);
+        if (written) *written = !never_sent;
+        ++stats_->timeouts;
+        return make_error_code(errc::timeout);
+      }
+    }
+    ec = waiter.error();
+    if (!ec || waiter.sent()) {
+      if (written) *written = waiter.sent();
+      return ec;
+    }
+    if (expired(deadline)) break;
   }
-  link.writing = false;
+  if (ec == errc::timeout) ++stats_->timeouts;
   return ec;
 }
 
@@ -143,47 +261,10 @@ void SharedConnection::set_auto_flush(bool on) {
 }
 
 std::error_code SharedConnection::flush() {
-  if (!link_ || link_->writing) return {};
-  return write_queued(*link_);
-}
-
-void SharedConnection::read_loop(Link* link) {
-  Reply reply;
-  for (;;) {
-    std::error_code ec = link->conn.read_reply(reply, kNoDeadline);
-    if (!ec && link->pending.empty()) ec = make_error_code(errc::protocol_error);  // unsolicited
-    if (ec) {
-      fail_link(*link, ec);
-      return;
-    }
-    Pending& p = link->pending.front();
-    if (p.sink) p.sink->out[p.sink->received++] = std::move(reply);
-    --in_flight_;
-    if (--p.count == 0) {
-      Sink* s = p.sink;
-      link->pending.pop_front();
-      if (s) {
-        s->done = true;
-        s->parker.unpark();
-      }
-      wake_capacity_waiters();
-    }
-  }
-}
-
-void SharedConnection::fail_link(Link& link, std::error_code ec) {
-  link.conn.shutdown();
-  for (Pending& p : link.pending) {
-    in_flight_ -= p.count;
-    if (p.sink) {
-      p.sink->error = ec;
-      p.sink->done = true;
-      p.sink->parker.unpark();
-    }
-  }
-  link.pending.clear();
-  link.out.clear();
-  wake_capacity_waiters();
+  if (!link_ || link_->failed) return make_error_code(errc::not_connected);
+  link_->mux.request_flush();
+  link_->wake_writer();
+  return {};
 }
 
 }  // namespace fibredis

@@ -3,9 +3,11 @@
 #include <fibredis/errors.hpp>
 #include <fibredis/runtime/io_call.hpp>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,7 +29,22 @@ TcpSocket& TcpSocket::operator=(TcpSocket&& other) noexcept {
   return *this;
 }
 
-std::error_code TcpSocket::connect(const std::string& host, std::uint16_t port, Deadline deadline) {
+namespace {
+void set_keepalive(int fd, const SocketOptions& o) {
+  if (o.keepalive_idle.count() <= 0) return;
+  const int one = 1;
+  const int idle = static_cast<int>(o.keepalive_idle.count());
+  const int interval = static_cast<int>(std::max<long long>(1, o.keepalive_interval.count()));
+  const int count = std::max(1, o.keepalive_count);
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+}
+}  // namespace
+
+std::error_code TcpSocket::connect(const std::string& host, std::uint16_t port, Deadline deadline,
+                                   const SocketOptions& options) {
   close();
   std::vector<Endpoint> endpoints;
   if (auto ec = resolve(host, port, deadline, endpoints)) return ec;
@@ -37,6 +54,7 @@ std::error_code TcpSocket::connect(const std::string& host, std::uint16_t port, 
     if (fd < 0) return {errno, std::system_category()};
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    set_keepalive(fd, options);
     IoResult r = io_call(
         [&](io_uring_sqe* sqe) {
           io_uring_prep_connect(sqe, fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
@@ -78,6 +96,33 @@ std::error_code TcpSocket::send_all(std::string_view data, Deadline deadline) {
     if (r.value == 0) return make_error_code(errc::connection_closed);
     data.remove_prefix(static_cast<std::size_t>(r.value));
   }
+  return {};
+}
+
+std::error_code TcpSocket::send_now(const iovec* iov, std::size_t count, std::size_t& n) noexcept {
+  n = 0;
+  if (fd_ < 0) return make_error_code(errc::not_connected);
+  msghdr msg{};
+  msg.msg_iov = const_cast<iovec*>(iov);
+  msg.msg_iovlen = count;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const ssize_t r = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (r >= 0) {
+      n = static_cast<std::size_t>(r);
+      return {};
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return {};
+    return {errno, std::system_category()};
+  }
+  return {};
+}
+
+std::error_code TcpSocket::wait_writable(Deadline deadline) noexcept {
+  if (fd_ < 0) return make_error_code(errc::not_connected);
+  IoResult r = io_call([&](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, fd_, POLLOUT); }, deadline);
+  if (!r) return r.error;
+  if (r.value & (POLLERR | POLLHUP)) return make_error_code(errc::connection_closed);
   return {};
 }
 

@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -70,6 +71,7 @@ UringScheduler::UringScheduler(const RingOptions& options) {
 
 UringScheduler::~UringScheduler() {
   if (t_current == this) t_current = nullptr;
+  for (RoundHook* h : round_hooks_) h->sched_ = nullptr;
   io_uring_queue_exit(&ring_);
   ::close(wake_fd_);
 }
@@ -85,10 +87,49 @@ boost::fibers::context* UringScheduler::pick_next() noexcept {
   } else if (io_uring_cq_ready(&ring_) != 0) {
     reap();
   }
+  if (ready_.empty() && !round_hooks_.empty()) run_round_hooks();
   if (ready_.empty()) return nullptr;
   boost::fibers::context* ctx = &ready_.front();
   ready_.pop_front();
   return ctx;
+}
+
+void UringScheduler::run_round_hooks() noexcept {
+  running_hooks_.swap(round_hooks_);  // hooks armed while these run belong to the next round
+  for (RoundHook* h : running_hooks_) {
+    h->sched_ = nullptr;
+    h->on_round_end();
+  }
+  running_hooks_.clear();
+}
+
+void UringScheduler::defer_to_round_end(RoundHook* hook) noexcept {
+  hook->sched_ = this;
+  try {
+    round_hooks_.push_back(hook);
+  } catch (...) {  // no memory for the list: run it now rather than lose it
+    hook->sched_ = nullptr;
+    hook->on_round_end();
+  }
+}
+
+void UringScheduler::cancel_round_end(RoundHook* hook) noexcept {
+  auto it = std::find(round_hooks_.begin(), round_hooks_.end(), hook);
+  if (it != round_hooks_.end()) round_hooks_.erase(it);
+  hook->sched_ = nullptr;
+}
+
+RoundHook::~RoundHook() {
+  if (sched_) sched_->cancel_round_end(this);
+}
+
+void RoundHook::arm() noexcept {
+  if (sched_) return;
+  if (UringScheduler* s = UringScheduler::current()) {
+    s->defer_to_round_end(this);
+  } else {
+    on_round_end();
+  }
 }
 
 bool UringScheduler::has_ready_fibers() const noexcept { return !ready_.empty(); }

@@ -38,6 +38,10 @@ class Connection {
 
   /// Writes already-encoded RESP.
   std::error_code write(std::string_view bytes, Deadline deadline);
+  /// One non-blocking send of the iovecs (TcpSocket::send_now); a failure marks this broken.
+  std::error_code send_now(const iovec* iov, std::size_t count, std::size_t& n) noexcept;
+  /// Waits until the socket takes more bytes; a failure or a missed deadline marks this broken.
+  std::error_code wait_writable(Deadline deadline) noexcept;
   /// Reads the next reply (buffered bytes first, then the socket).
   std::error_code read_reply(Reply& out, Deadline deadline);
 

@@ -98,6 +98,8 @@ class Multiplexer {
   bool has_pending_write() const noexcept;
   /// Commands written, even partly, and not answered (the in-flight bound counts these).
   std::size_t in_flight() const noexcept { return in_flight_; }
+  /// Commands queued or written whose replies have not arrived (abandoned ones included).
+  std::size_t unanswered() const noexcept { return unanswered_; }
   /// Requests queued or waiting for replies (abandoned ones included).
   std::size_t requests() const noexcept { return entries_.size(); }
   /// Encoded bytes not yet written.
@@ -130,6 +132,7 @@ class Multiplexer {
   std::size_t planned_end_ = 0;     // index after the last entry prepare_write() covered
   std::string buf_;                 // bytes of entries_[first_unwritten_..], holes included
   std::size_t in_flight_ = 0;
+  std::size_t unanswered_ = 0;
   std::uint64_t dropped_ = 0;
 };
 

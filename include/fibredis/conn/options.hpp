@@ -2,6 +2,8 @@
 // One flat struct so C++20 designated initializers work: Client({.host = "db", .port = 6380}).
 #pragma once
 
+#include <fibredis/net/tcp_socket.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -37,6 +39,13 @@ struct Options {
   /// Commands written but not yet answered on the shared (multiplexed) connection; callers past it
   /// park in FIFO order until replies come back.
   std::size_t max_in_flight = 4096;
+
+  /// A shared connection with commands outstanding that reads nothing for command_timeout is
+  /// broken (its callers fail, the next call reconnects). Besides, PING an idle shared connection
+  /// every health_check_interval (zero: never), so a dead peer is found before a caller needs it.
+  std::chrono::milliseconds health_check_interval{0};
+  /// TCP keepalive on every socket (net/tcp_socket.hpp): a vanished peer is noticed even idle.
+  SocketOptions socket{};
 
   /// Parses redis://[[user]:password@]host[:port][/db] (also rediss:// is refused with UsageError:
   /// no TLS). Percent-escapes in user and password are decoded. Unknown schemes → UsageError.

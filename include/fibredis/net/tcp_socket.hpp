@@ -8,6 +8,9 @@
 #include <fibredis/net/resolver.hpp>
 #include <fibredis/runtime/deadline.hpp>
 
+#include <sys/uio.h>
+
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,6 +18,17 @@
 #include <system_error>
 
 namespace fibredis {
+
+/// Socket options set on every connection.
+struct SocketOptions {
+  /// TCP keepalive: the kernel probes an idle connection after `keepalive_idle`, every
+  /// `keepalive_interval`, and resets it after `keepalive_count` unanswered probes, so a peer that
+  /// vanished without a RST (a lost host, a partition) is noticed even when nothing is sent.
+  /// keepalive_idle of zero turns keepalive off.
+  std::chrono::seconds keepalive_idle{30};
+  std::chrono::seconds keepalive_interval{5};
+  int keepalive_count = 3;
+};
 
 class TcpSocket {
  public:
@@ -27,10 +41,17 @@ class TcpSocket {
 
   /// Resolves host (off-thread if it is a name) and connects, trying each address in turn, all
   /// within `deadline`. Sets TCP_NODELAY: commands are small and we batch them ourselves.
-  std::error_code connect(const std::string& host, std::uint16_t port, Deadline deadline);
+  std::error_code connect(const std::string& host, std::uint16_t port, Deadline deadline,
+                          const SocketOptions& options = {});
 
   /// Sends all of `data` (looping over short sends). A failure leaves the stream unusable.
   std::error_code send_all(std::string_view data, Deadline deadline);
+
+  /// One non-blocking sendmsg of the iovecs: `n` is what the kernel took (0 when its buffer is
+  /// full: wait_writable() then try again). Never suspends.
+  std::error_code send_now(const iovec* iov, std::size_t count, std::size_t& n) noexcept;
+  /// Suspends the calling fiber until the socket can take more bytes (or has an error).
+  std::error_code wait_writable(Deadline deadline) noexcept;
 
   /// Receives at least one byte into buf; returns the count in `n`. EOF → errc::connection_closed.
   std::error_code recv_some(char* buf, std::size_t len, std::size_t& n, Deadline deadline);

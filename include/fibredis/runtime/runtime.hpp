@@ -17,6 +17,7 @@
 #include <fibredis/runtime/stack_pool.hpp>
 #include <fibredis/runtime/uring_scheduler.hpp>
 
+#include <boost/context/detail/exception.hpp>
 #include <boost/fiber/condition_variable.hpp>
 #include <boost/fiber/fiber.hpp>
 #include <boost/fiber/mutex.hpp>
@@ -72,12 +73,20 @@ class Runtime {
                          [this, f = std::forward<F>(fn)]() mutable {
                            try {
                              f();
+                           } catch (const boost::context::detail::forced_unwind&) {
+                             throw;  // Boost.Context unwinding a fiber's stack: not ours
                            } catch (...) {
                              if (!first_error_) first_error_ = std::current_exception();
                            }
                            if (--live_fibers_ == 0) all_done_.notify_all();
                          })
         .detach();
+  }
+
+  /// Keeps the first exception that escaped a fiber nobody observed (a Fiber destroyed unjoined);
+  /// run() rethrows it when everything is done.
+  void report_error(std::exception_ptr error) noexcept {
+    if (!first_error_) first_error_ = std::move(error);
   }
 
   /// The Runtime of this thread, or nullptr.
@@ -106,6 +115,9 @@ template <class F>
 void spawn(F&& fn);
 
 /// A fiber you join yourself (RAII: the destructor joins if still joinable), on a pooled stack.
+/// An exception escaping it is caught and carried: join() rethrows it; if the Fiber is destroyed
+/// or reassigned without join(), the exception goes to Runtime::run, which rethrows it when all
+/// work is done. Nothing that a fiber throws terminates the process.
 class Fiber {
  public:
   Fiber() = default;
@@ -114,10 +126,18 @@ class Fiber {
   Fiber(Fiber&&) noexcept = default;
   Fiber& operator=(Fiber&& other) noexcept;
   ~Fiber();
+  /// Waits for the fiber to end; rethrows what it threw (once).
   void join();
   bool joinable() const noexcept { return fiber_.joinable(); }
 
  private:
+  struct Outcome {
+    std::exception_ptr error;
+  };
+  /// Joins, and hands an exception nobody will see to the Runtime.
+  void join_and_report() noexcept;
+
+  std::unique_ptr<Outcome> outcome_;  // on the heap: the fiber writes it even if the Fiber moves
   boost::fibers::fiber fiber_;
 };
 

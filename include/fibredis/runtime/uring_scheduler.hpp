@@ -12,6 +12,9 @@
 //     scheduler timer.
 //  5. Fiber timers (sleep_for, Parker deadlines) become one IORING_OP_TIMEOUT, armed only when a
 //     timer earlier than every armed one appears; the wait itself is never a timed wait.
+//  6. The end of a round: when pick_next() finds the ready queue empty, the RoundHooks armed during
+//     the round run (a shared connection wakes its writer there), so everything the round's
+//     fibers queued on one connection leaves in one write.
 #pragma once
 
 #include <boost/fiber/algo/algorithm.hpp>
@@ -22,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace fibredis {
 
@@ -40,6 +44,30 @@ struct IoWait {
   int result = 0;
 };
 static_assert(sizeof(IoWait) <= 16, "memory per blocked call is a published figure");
+
+class UringScheduler;
+
+/// Work deferred to the end of the current scheduler round (rule 6). arm() is idempotent within a
+/// round; destroying an armed hook disarms it.
+class RoundHook {
+ public:
+  RoundHook() = default;
+  RoundHook(const RoundHook&) = delete;
+  RoundHook& operator=(const RoundHook&) = delete;
+  virtual ~RoundHook();
+  /// Runs on_round_end() once, when the fibers ready now (and any they make ready) have run.
+  /// Must be called on a thread with a live Runtime; elsewhere it runs on_round_end() at once.
+  void arm() noexcept;
+  bool armed() const noexcept { return sched_ != nullptr; }
+
+ protected:
+  /// Runs in the scheduler, between fibers: it may make fibers ready, never suspend or throw.
+  virtual void on_round_end() noexcept = 0;
+
+ private:
+  friend class UringScheduler;
+  UringScheduler* sched_ = nullptr;
+};
 
 class UringScheduler final : public boost::fibers::algo::algorithm {
  public:
@@ -67,12 +95,17 @@ class UringScheduler final : public boost::fibers::algo::algorithm {
   const std::string& features() const noexcept { return features_; }
   unsigned setup_flags() const noexcept { return setup_flags_; }
 
+  /// Rule 6: queue `hook` for the end of this round (RoundHook::arm calls this).
+  void defer_to_round_end(RoundHook* hook) noexcept;
+  void cancel_round_end(RoundHook* hook) noexcept;
+
   /// Counters for benchmarks and tests.
   std::uint64_t enters() const noexcept { return enters_; }
   std::uint64_t completions() const noexcept { return completions_; }
 
  private:
   void reap() noexcept;
+  void run_round_hooks() noexcept;
   void arm_wake() noexcept;
   void enter(unsigned wait_nr, const __kernel_timespec* ts) noexcept;
   void arm_timer(std::chrono::steady_clock::time_point when) noexcept;
@@ -87,6 +120,8 @@ class UringScheduler final : public boost::fibers::algo::algorithm {
   __kernel_timespec timer_ts_{};
   std::chrono::steady_clock::time_point timer_armed_until_ = std::chrono::steady_clock::time_point::max();
   unsigned picks_since_enter_ = 0;
+  std::vector<RoundHook*> round_hooks_;
+  std::vector<RoundHook*> running_hooks_;
   std::uint64_t enters_ = 0;
   std::uint64_t completions_ = 0;
 };
