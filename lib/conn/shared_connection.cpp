@@ -100,9 +100,11 @@ void SharedConnection::Link::write_pending() noexcept {
 }
 
 Deadline SharedConnection::Link::next_check() const noexcept {
-  if (mux.in_flight() > 0) return last_progress + options.command_timeout;
-  if (options.health_check_interval.count() > 0) return last_progress + options.health_check_interval;
-  return kNoDeadline;
+  Deadline d = kNoDeadline;
+  if (mux.in_flight() > 0) d = last_progress + options.command_timeout;
+  // Also while replies are due: they may all arrive before that check, and the PING is then late.
+  if (options.health_check_interval.count() > 0) d = std::min(d, last_progress + options.health_check_interval);
+  return d;
 }
 
 void SharedConnection::Link::check_health() noexcept {

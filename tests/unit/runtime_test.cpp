@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -139,4 +141,74 @@ TEST_CASE("run() rethrows an exception from a spawned fiber after all fibers end
 TEST_CASE("a second Runtime on the same thread is refused", "[runtime]") {
   Runtime rt;
   CHECK_THROWS_AS(Runtime(), fibredis::UsageError);
+}
+
+TEST_CASE("an exception in a Fiber: join() rethrows it; unjoined, Runtime::run does", "[runtime]") {
+  Runtime rt;
+  SECTION("joined") {
+    bool caught = false;
+    rt.run([&] {
+      fibredis::Fiber f([] { throw std::runtime_error("from a fiber"); });
+      try {
+        f.join();
+      } catch (const std::runtime_error& e) {
+        caught = std::string(e.what()) == "from a fiber";
+      }
+      CHECK_NOTHROW(f.join());  // rethrown once
+    });
+    CHECK(caught);
+  }
+  SECTION("never joined: reaches run(), after every fiber ended, process alive") {
+    int finished = 0;
+    CHECK_THROWS_WITH(rt.run([&] {
+                        std::vector<fibredis::Fiber> fibers;
+                        fibers.emplace_back([] { throw std::logic_error("lost"); });
+                        fibers.emplace_back([&] {
+                          boost::this_fiber::sleep_for(5ms);
+                          ++finished;
+                        });
+                      }),
+                      "lost");
+    CHECK(finished == 1);
+  }
+  SECTION("a Fiber moved over another: the replaced one's exception is kept") {
+    CHECK_THROWS_WITH(rt.run([] {
+                        fibredis::Fiber f([] { throw std::runtime_error("first"); });
+                        f = fibredis::Fiber([] {});
+                      }),
+                      "first");
+  }
+}
+
+TEST_CASE("a RoundHook runs once per round, after the fibers ready now", "[runtime]") {
+  struct CountingHook : fibredis::RoundHook {
+    int runs = 0;
+    int seen_done = 0;
+    int* done = nullptr;
+    void on_round_end() noexcept override {
+      ++runs;
+      seen_done = *done;
+    }
+  };
+  Runtime rt;
+  rt.run([] {
+    int done = 0;
+    CountingHook hook;
+    hook.done = &done;
+    std::vector<fibredis::Fiber> fibers;
+    for (int i = 0; i < 100; ++i)
+      fibers.emplace_back([&] {
+        hook.arm();  // all 100 arm it in the same round
+        ++done;
+      });
+    for (auto& f : fibers) f.join();
+    // The joins kept a fiber ready all along: the round ends only when this one waits.
+    boost::this_fiber::sleep_for(1ms);
+    CHECK(hook.runs == 1);
+    CHECK(hook.seen_done == 100);  // it ran after every one of them
+    hook.arm();
+    hook.arm();
+    boost::this_fiber::sleep_for(1ms);
+    CHECK(hook.runs == 2);
+  });
 }

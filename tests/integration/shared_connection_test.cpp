@@ -1,0 +1,167 @@
+// The shared connection against a real server: what the counters say about writes, what a caller
+// that gave up leaves behind (nothing, if it was never written), manual flushing of more commands
+// than max_in_flight, a connection that stops answering, and the health-check PING.
+#include <catch2/catch.hpp>
+
+#include <fibredis/fibredis.hpp>
+
+#include "support/servers.hpp"
+
+#include <boost/fiber/operations.hpp>
+
+#include <signal.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using fibredis::Client;
+using fibredis::Options;
+using fibredis::Runtime;
+
+namespace {
+Options single(std::chrono::milliseconds timeout = 2000ms) {
+  const auto& s = fibredis::test::single_server();
+  Options o;
+  o.host = s.host;
+  o.port = s.port;
+  o.command_timeout = timeout;
+  return o;
+}
+
+// calls=N of one command in INFO commandstats.
+long long command_calls(Client& c, const std::string& name) {
+  const std::string info = c.command({"INFO", "commandstats"}).as_string();
+  const std::string tag = "cmdstat_" + name + ":calls=";
+  const auto at = info.find(tag);
+  if (at == std::string::npos) return 0;
+  return std::stoll(info.substr(at + tag.size()));
+}
+}  // namespace
+
+TEST_CASE("1,000 fibers' commands leave in few writes (one per scheduler round)", "[shared]") {
+  Runtime rt;
+  rt.run([&] {
+    Client c(single());
+    c.set("coalesce:k", "v");
+    const fibredis::ClientStats before = c.stats();
+    int ok = 0;
+    {
+      std::vector<fibredis::Fiber> fibers;
+      for (int f = 0; f < 1000; ++f)
+        fibers.emplace_back([&] {
+          for (int i = 0; i < 10; ++i)
+            if (c.get("coalesce:k") == "v") ++ok;
+        });
+    }
+    const fibredis::ClientStats after = c.stats();
+    CHECK(ok == 10000);
+    const auto commands = after.commands - before.commands;
+    const auto writes = after.writes - before.writes;
+    CHECK(commands == 10000);
+    CHECK(after.replies - before.replies == 10000);
+    INFO("writes " << writes << " for " << commands << " commands");
+    CHECK(writes * 20 <= commands);  // at most 0.05 writes per command
+  });
+}
+
+TEST_CASE("a command whose caller timed out before it was written never reaches the server", "[shared]") {
+  Runtime rt;
+  rt.run([&] {
+    Client c(single(200ms));
+    c.del({"never:k"});
+    const long long sets_before = command_calls(c, "set");
+    c.set_auto_flush(false);
+    CHECK_THROWS_AS(c.set("never:k", "v"), fibredis::TimeoutError);
+    CHECK(c.stats().timeouts == 1);
+    c.set_auto_flush(true);
+    boost::this_fiber::sleep_for(50ms);
+    CHECK(c.exists({"never:k"}) == 0);
+    CHECK(command_calls(c, "set") == sets_before);
+  });
+}
+
+TEST_CASE("manual flush: 10,000 queued commands, more than max_in_flight, all complete", "[shared]") {
+  Runtime rt;
+  rt.run([&] {
+    Options o = single(10000ms);
+    o.max_in_flight = 4096;
+    Client c(o);
+    c.ping();
+    c.set_auto_flush(false);
+    int done = 0, failed = 0;
+    std::vector<fibredis::Fiber> fibers;
+    for (int i = 0; i < 10000; ++i)
+      fibers.emplace_back([&, i] {
+        try {
+          c.set("mflush:" + std::to_string(i), std::to_string(i));
+          ++done;
+        } catch (const fibredis::Error&) {
+          ++failed;
+        }
+      });
+    boost::this_fiber::sleep_for(50ms);
+    CHECK(done == 0);  // nothing is sent before flush()
+    const auto writes_before = c.stats().writes;
+    c.flush();
+    for (auto& f : fibers) f.join();
+    CHECK(done == 10000);
+    CHECK(failed == 0);
+    CHECK(c.stats().writes - writes_before <= 10);  // 4096 per write at most, as replies free room
+    c.set_auto_flush(true);
+    CHECK(c.get("mflush:0") == "0");
+    CHECK(c.get("mflush:9999") == "9999");
+  });
+}
+
+TEST_CASE("a server that stops answering: every waiting caller fails at command_timeout, then reconnects",
+          "[shared][faults]") {
+  Runtime rt;
+  const auto& s = fibredis::test::single_server();
+  const pid_t pid = fibredis::test::server_pid(s.port);
+  rt.run([&] {
+    Options o = single(300ms);
+    Client c(o);
+    c.set("dead:k", "1");
+    ::kill(pid, SIGSTOP);
+    int timeouts = 0, others = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    {
+      std::vector<fibredis::Fiber> fibers;
+      for (int i = 0; i < 50; ++i)
+        fibers.emplace_back([&] {
+          try {
+            c.get("dead:k");
+          } catch (const fibredis::TimeoutError&) {
+            ++timeouts;
+          } catch (...) {
+            ++others;
+          }
+        });
+    }
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    ::kill(pid, SIGCONT);
+    CHECK(timeouts == 50);
+    CHECK(others == 0);
+    CHECK(waited < 1000ms);
+    CHECK(c.get("dead:k") == "1");
+    CHECK(c.stats().reconnects == 1);
+  });
+}
+
+TEST_CASE("health_check_interval PINGs an idle shared connection", "[shared]") {
+  Runtime rt;
+  rt.run([&] {
+    Options o = single();
+    o.health_check_interval = 50ms;
+    Client c(o);
+    c.ping();
+    const auto before = c.stats();
+    boost::this_fiber::sleep_for(400ms);
+    const auto after = c.stats();
+    CHECK(after.commands - before.commands >= 3);  // PINGs, nobody asked for them
+    CHECK(after.replies - before.replies == after.commands - before.commands);
+    CHECK(c.ping() == "PONG");
+  });
+}
