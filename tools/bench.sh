@@ -65,19 +65,23 @@ median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int(
 printf '{"summary":"sequential","target":"single","ratios":"%s","median_ratio":%s}\n' "${ratios_single[*]}" "$(median "${ratios_single[@]}")"
 printf '{"summary":"sequential","target":"cluster","ratios":"%s","median_ratio":%s}\n' "${ratios_cluster[*]}" "$(median "${ratios_cluster[@]}")"
 
-# Many callers at once, and pipelines: redis-benchmark's -c 200 (200 connections, epoll) and -P 100
-# next to 200 fibers on one shared connection, and batches of 100.
-many() {  # many LABEL ARGS...
-  local label=$1; shift
+# Many callers at once, and pipelines, on both targets (the issue's comparisons):
+#   1,000 fibers on one shared connection per node  vs  redis-benchmark -c 50 -P 16 (800 in flight)
+#   pipelines of 100 SET + 100 GET                   vs  redis-benchmark -c 1 -P 100
+# fibredis' JSON line carries writes_per_cmd and ring_enters_per_cmd (ClientStats).
+many() {  # many WORKLOAD TARGET ARGS... — one redis-benchmark line
+  local label=$1 target=$2; shift 2
   local out set get
-  out=$(redis-benchmark -p "$single" "$@" -n "$(( ops * 10 ))" -r 1000000 -d 32 -t set,get -q 2>/dev/null | tr '\r' '\n')
+  out=$(redis-benchmark "$@" -n "$(( ops * 10 ))" -r 1000000 -d 32 -t set,get -q 2>/dev/null | tr '\r' '\n')
   set=$(grep '^SET:' <<<"$out" | tail -1 | awk '{print $2}')
   get=$(grep '^GET:' <<<"$out" | tail -1 | awk '{print $2}')
-  awk -v s="$set" -v g="$get" -v l="$label" 'BEGIN { printf "{\"workload\":\"%s\",\"client\":\"redis-benchmark\",\"target\":\"single\",\"ops_per_sec\":%.0f}\n", l, 2/(1/s+1/g) }'
+  awk -v s="$set" -v g="$get" -v l="$label" -v t="$target" -v a="$*" 'BEGIN { printf "{\"workload\":\"%s\",\"client\":\"redis-benchmark\",\"target\":\"%s\",\"args\":\"%s\",\"ops_per_sec\":%.0f}\n", l, t, a, 2/(1/s+1/g) }'
 }
-many concurrent -c 200
-"$bench" --workload concurrent --fibers 200 --port "$single" --ops "$(( ops * 20 ))"
-many pipeline -c 1 -P 100
+many concurrent single -p "$single" -c 50 -P 16
+"$bench" --workload concurrent --fibers 1000 --port "$single" --ops "$(( ops * 20 ))"
+many concurrent cluster -p "$cluster" --cluster -c 50 -P 16
+"$bench" --workload concurrent --fibers 1000 --cluster "127.0.0.1:$cluster" --ops "$(( ops * 20 ))"
+many pipeline single -p "$single" -c 1 -P 100
 "$bench" --workload pipeline --batch 100 --port "$single" --ops "$(( ops * 20 ))"
-"$bench" --workload concurrent --fibers 200 --cluster "127.0.0.1:$cluster" --ops "$(( ops * 20 ))"
+many pipeline cluster -p "$cluster" --cluster -c 1 -P 100
 "$bench" --workload pipeline --batch 100 --cluster "127.0.0.1:$cluster" --ops "$(( ops * 20 ))"
