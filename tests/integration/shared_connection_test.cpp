@@ -165,3 +165,38 @@ TEST_CASE("health_check_interval PINGs an idle shared connection", "[shared]") {
     CHECK(c.ping() == "PONG");
   });
 }
+
+TEST_CASE("callers with different deadlines on one connection each time out at their own", "[shared]") {
+  Runtime rt;
+  rt.run([&] {
+    Options o = single(2000ms);
+    Client c(o);
+    c.ping();
+    c.set_auto_flush(false);  // nothing is written: every caller waits until its deadline
+    auto& shared = c.shared_connection();
+    std::chrono::milliseconds waited[3]{};
+    std::error_code codes[3];
+    bool written[3] = {true, true, true};
+    const std::chrono::milliseconds budgets[3] = {600ms, 100ms, 300ms};  // 2nd, 3rd earlier than 1st
+    {
+      std::vector<fibredis::Fiber> fibers;
+      for (int i = 0; i < 3; ++i)
+        fibers.emplace_back([&, i] {
+          fibredis::Command cmd{"SET", "deadlines:" + std::to_string(i), "v"};
+          fibredis::Reply r;
+          const auto t0 = std::chrono::steady_clock::now();
+          codes[i] = shared.execute(&cmd, 1, &r, fibredis::deadline_after(budgets[i]), &written[i]);
+          waited[i] = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+        });
+    }
+    for (int i = 0; i < 3; ++i) {
+      INFO("caller " << i << " waited " << waited[i].count() << " ms");
+      CHECK(codes[i] == fibredis::errc::timeout);
+      CHECK_FALSE(written[i]);
+      CHECK(waited[i] >= budgets[i]);
+      CHECK(waited[i] < budgets[i] + 150ms);
+    }
+    c.set_auto_flush(true);
+    CHECK(c.exists({"deadlines:0", "deadlines:1", "deadlines:2"}) == 0);
+  });
+}

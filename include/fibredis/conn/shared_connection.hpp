@@ -73,7 +73,17 @@ class SharedConnection {
   const std::string& last_error_text() const noexcept { return last_connect_text_; }
 
  private:
-  struct Link;  // one TCP connection's lifetime (lib/conn/shared_connection.cpp)
+  struct Link;    // one TCP connection's lifetime (lib/conn/shared_connection.cpp)
+  struct Waiter;  // one caller's batch and the parker its fiber waits on
+
+  /// Callers whose deadlines the writer enforces (see execute()): in queue order, deadlines never
+  /// decreasing, so the front one expires first. Here, not in the Link: a caller removes itself
+  /// when it returns, and its link may be gone by then.
+  std::deque<Waiter*> watched_;
+  Deadline last_watched_ = Deadline::min();
+  void unwatch(Waiter& w) noexcept;
+  Deadline first_watched_deadline() noexcept;
+  void expire_watched(Clock::time_point now) noexcept;
 
   std::error_code ensure_connected(Deadline deadline);
   void retire(std::unique_ptr<Link> link);
