@@ -61,6 +61,9 @@ class Connection {
   TcpSocket socket_;
   ReplyReader reader_;
   std::unique_ptr<char[]> buffer_;
+  std::size_t pending_off_ = 0;  // bytes of buffer_ read from the socket, not yet fed to reader_
+  std::size_t pending_len_ = 0;
+  bool slice_next_ = true;       // feed the next 1 KiB slice only (see read_reply)
   std::string out_;
   std::string error_text_;
   std::string address_;
