@@ -140,6 +140,9 @@ class ClusterClient : public Commands<ClusterClient>, public NonAtomicCommands<C
   friend class ClusterPipeline;
 
   std::vector<Reply> run_pipeline(const std::vector<Command>& cmds, bool raise_on_error);
+  /// A pipeline holding WAIT/WAITAOF: on one exclusive connection of its keys' primary
+  /// (cluster_wait.cpp).
+  std::vector<Reply> run_wait_pipeline(const std::vector<Command>& cmds, bool raise_on_error);
   std::error_code fetch_topology(Deadline deadline, Topology& out);
   void check_coverage(const Topology& t);
   Reply execute_on_slot(const Command& cmd, std::uint16_t slot, bool read_only, Deadline deadline);

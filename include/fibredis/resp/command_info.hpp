@@ -75,6 +75,10 @@ enum CommandFlag : std::uint32_t {
   /// ...): the answer or the effect belongs to whichever connection carried it.
   kConnectionState = 1U << 10,
   kHasSubcommands = 1U << 11,  ///< a container (CONFIG, CLIENT, ...): look up arg 1 as well
+  /// Answers about the writes its own connection carried before it (WAIT, WAITAOF): true only
+  /// after those writes on the same connection, so the client accepts it only inside a batch
+  /// (client/wait_batch.hpp) and refuses it as a lone call (policy Blocked).
+  kOwnWrites = 1U << 12,
 };
 
 /// How key_positions() finds the keys of a command whose keys are not a fixed range.
