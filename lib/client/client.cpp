@@ -13,6 +13,9 @@ namespace fibredis {
 
 Client::Client(Options options) : node_(options, &stats_) {}
 
+// First, while the connections the async commands run on are still alive.
+Client::~Client() { drain_async(); }
+
 ClientStats Client::stats() const noexcept {
   ClientStats s = stats_;
   if (UringScheduler* sched = UringScheduler::current()) s.ring_enters = sched->enters();

@@ -101,10 +101,12 @@ void check_refusals(Client& c, ClusterClient& rc, const std::string& key) {
   CHECK_THROWS_AS(c.command({"WAIT", "1", "100"}), UsageError);
   CHECK_THROWS_AS(c.command({"wait", "0", "100"}), UsageError);
   CHECK_THROWS_AS(c.waitaof(0, 1, 100ms), UsageError);
+  CHECK_THROWS_AS(c.async().wait(1, 100ms).get(), UsageError);
   CHECK_THROWS_AS(c.watch({key}).wait(1, 100ms), UsageError);
   CHECK_THROWS_AS(rc.wait(1, 100ms), UsageError);
   CHECK_THROWS_WITH(rc.command({"WAIT", "1", "100"}), Catch::Contains("end of a pipeline"));
   CHECK_THROWS_AS(rc.on(fibredis::Target::Primaries).wait(1, 100ms), UsageError);
+  CHECK_THROWS_AS(rc.async_command({"WAIT", "1", "100"}).get(), UsageError);
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // Ordinary commands from all fibers share one multiplexed connection (pipelined automatically).
 // Commands the server may hold (BLPOP, BRPOP, BLMOVE, BZPOPMIN, XREAD BLOCK...) each take an
 // exclusive connection from the pool, so a thousand parked BRPOPs never stall a GET. WAIT and
-// WAITAOF only run at the end of a pipeline (client/wait_batch.hpp).
+// WAITAOF only run at the end of a pipeline (client/wait_batch.hpp); async() gives futures
+// (client/async.hpp).
 //
 // @code
 //   fibredis::Client c({.host = "127.0.0.1", .port = 6379});   // or Client("redis://:pw@host:6379/0")
@@ -18,6 +19,7 @@
 // the server answers with an error. A Client belongs to the thread (Runtime) that made it.
 #pragma once
 
+#include <fibredis/client/async.hpp>
 #include <fibredis/client/commands.hpp>
 #include <fibredis/client/pipeline.hpp>
 #include <fibredis/conn/client_stats.hpp>
@@ -35,10 +37,12 @@ namespace fibredis {
 
 class Watch;
 
-class Client : public Commands<Client> {
+class Client : public Commands<Client>, public AsyncCommands<Client> {
  public:
   explicit Client(Options options = {});
   explicit Client(std::string_view url);
+  /// Waits for the async commands still in flight (client/async.hpp), then closes everything.
+  ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 

@@ -30,6 +30,7 @@
 // A ClusterClient belongs to the thread (Runtime) that made it.
 #pragma once
 
+#include <fibredis/client/async.hpp>
 #include <fibredis/client/commands.hpp>
 #include <fibredis/cluster/cluster_pipeline.hpp>
 #include <fibredis/cluster/cluster_options.hpp>
@@ -59,7 +60,9 @@ namespace fibredis {
 
 class TargetedCommands;
 
-class ClusterClient : public Commands<ClusterClient>, public NonAtomicCommands<ClusterClient> {
+class ClusterClient : public Commands<ClusterClient>,
+                      public NonAtomicCommands<ClusterClient>,
+                      public AsyncCommands<ClusterClient> {  // async(), async_command(): client/async.hpp
  public:
   /// Discovers the cluster from the startup nodes (CLUSTER SHARDS, or CLUSTER SLOTS on old
   /// servers). Throws ConnectionError when no startup node answers, SlotNotCoveredError when slots
