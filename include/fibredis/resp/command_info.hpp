@@ -39,7 +39,9 @@ enum class RoutePolicy : std::uint8_t {
   /// routes them the same way so one channel's traffic stays on one node. Without a channel
   /// argument (UNSUBSCRIBE from all): the default node.
   ByChannel,
-  Blocked,        ///< refused in cluster mode; CommandInfo::blocked_reason says why
+  /// Refused in cluster mode; CommandInfo::blocked_reason says why. WAIT/WAITAOF (kOwnWrites)
+  /// are refused as lone calls by the single-node client too, and accepted inside pipelines.
+  Blocked,
   /// Argument 2 is a slot number (CLUSTER COUNTKEYSINSLOT/GETKEYSINSLOT): the node serving that
   /// slot. A malformed number is the server's to reject: send it to the default node.
   BySlotArg,
