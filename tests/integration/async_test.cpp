@@ -132,6 +132,23 @@ TEST_CASE("async: error replies travel in the future as the synchronous call's e
   });
 }
 
+TEST_CASE("async: a blocking command runs on its own connection beside the batched ones", "[async]") {
+  Runtime rt;
+  rt.run([] {
+    Client c(single());
+    c.del({"async:q"});
+    Future<std::optional<std::pair<std::string, std::string>>> pop = c.async().blpop({"async:q"}, 3000ms);
+    Future<long long> push = c.async().rpush("async:q", {"x"});
+    Future<std::optional<std::pair<std::string, std::string>>> empty = c.async().brpop({"async:none"}, 100ms);
+    CHECK(push.get() == 1);
+    const auto got = pop.get();
+    REQUIRE(got.has_value());
+    CHECK(got->first == "async:q");
+    CHECK(got->second == "x");
+    CHECK_FALSE(empty.get().has_value());  // the server's timeout: nil, not an error
+  });
+}
+
 TEST_CASE("async: a command past its deadline fails its future with TimeoutError", "[async]") {
   Runtime rt;
   rt.run([] {
@@ -203,8 +220,38 @@ TEST_CASE("async: memory per in-flight async command, 10,000 of them", "[async][
     for (const auto& v : values) right += v == "m" ? 1 : 0;
     CHECK(right == kInFlight);
     const double per = static_cast<double>(during - before) / kInFlight;
-    std::printf("async memory: %d in-flight async GETs: RSS +%ld KiB, %.2f KiB per command\n", kInFlight,
+    std::printf("async memory (Client, batched): %d in-flight async GETs: RSS +%ld KiB, %.2f KiB per command\n", kInFlight,
                 during - before, per);
-    CHECK(per < 24.0);
+    CHECK(per < 2.0);  // no fiber per command on this path
+  });
+}
+
+TEST_CASE("async: memory per in-flight async command on ClusterClient, a pooled fiber each", "[async][memory][cluster]") {
+  Runtime rt;
+  rt.run([] {
+    fibredis::ClusterOptions o = test::options_for(test::cluster());
+    o.command_timeout = 20000ms;
+    o.max_in_flight = 2 * kInFlight;
+    ClusterClient rc(o);
+    CHECK(rc.set("async:memc", "m"));
+    // Manual flush on the key's node: every command is issued and parked, none answered yet.
+    fibredis::SharedConnection& shared = rc.node(rc.get_node_from_key("async:memc")).shared();
+    shared.set_auto_flush(false);
+    const long before = rss_kib();
+    std::vector<Future<std::optional<std::string>>> gets;
+    gets.reserve(kInFlight);
+    for (int i = 0; i < kInFlight; ++i) gets.push_back(rc.async().get("async:memc"));
+    boost::this_fiber::sleep_for(200ms);  // every fiber has run, queued its GET and parked
+    const long during = rss_kib();
+    CHECK(shared.in_flight() == static_cast<std::size_t>(kInFlight));
+    shared.set_auto_flush(true);  // writes everything queued
+    const std::vector<std::optional<std::string>> values = fibredis::wait_all(gets);
+    int right = 0;
+    for (const auto& v : values) right += v == "m" ? 1 : 0;
+    CHECK(right == kInFlight);
+    const double per = static_cast<double>(during - before) / kInFlight;
+    std::printf("async memory (ClusterClient, fiber each): %d in flight: RSS +%ld KiB, %.2f KiB per command\n",
+                kInFlight, during - before, per);
+    CHECK(per < 12.0);  // one pooled stack each, ~4 KiB of it touched
   });
 }

@@ -12,12 +12,15 @@
 //   auto [n, r] = fibredis::wait_all(c.async().incr("n"), c.async_command({"TYPE", "n"}));
 // @endcode
 //
-// Each call starts one fiber on a pooled stack (Runtime::spawn) that runs the synchronous command
-// and fulfils the promise, so the command takes exactly the synchronous path: the same routing,
-// retries and deadline (command_timeout + block time, counted from when the fiber runs, which is
-// as soon as the calling fiber next yields), and commands issued in one scheduler round leave
-// together on the shared connection. future.get() returns the value or throws what the
-// synchronous call throws (ResponseError, TimeoutError, ConnectionError, UsageError...).
+// How a call runs. On Client, ordinary commands issued in one scheduler round (before the calling
+// fiber yields) are collected and sent as one batch on the shared connection by one fiber, the
+// way a pipeline is (at most max_in_flight per batch); no fiber per command. Commands the server
+// may hold (BLPOP...), WAIT, and every command of a ClusterClient instead get one fiber each, on
+// a pooled stack, that runs the synchronous call (the same routing, retries, merges). Either way
+// the deadline is the synchronous call's (command_timeout + block time), counted from when the
+// batch or fiber runs: as soon as the calling fiber next yields. future.get() returns the value
+// or throws what the synchronous call throws (ResponseError, TimeoutError, ConnectionError,
+// UsageError...); a transport failure of a batch fails each of its futures with that error.
 //
 // Object lifetimes: a future owns its result and stays valid after the client is gone. The
 // client's destructor waits until every async command it started has finished (each is bounded by
@@ -27,6 +30,7 @@
 #pragma once
 
 #include <fibredis/client/commands.hpp>
+#include <fibredis/client/wait_batch.hpp>
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/reply.hpp>
 #include <fibredis/runtime/parker.hpp>
@@ -37,6 +41,7 @@
 #include <cstddef>
 #include <exception>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <tuple>
@@ -69,6 +74,64 @@ class AsyncTracker {
   Parker* drainer_ = nullptr;
 };
 
+namespace detail {
+
+/// One async command waiting for its batch: the command, and how to fulfil its promise.
+struct AsyncItem {
+  explicit AsyncItem(Command c) noexcept : cmd(std::move(c)) {}
+  virtual ~AsyncItem() = default;
+  virtual void complete(Reply&& reply) noexcept = 0;
+  virtual void fail(std::exception_ptr error) noexcept = 0;
+  Command cmd;
+};
+
+template <class Parser>
+struct AsyncItemOf final : AsyncItem {
+  using T = typename Parser::type;
+  using AsyncItem::AsyncItem;
+  void complete(Reply&& reply) noexcept override {
+    try {
+      if constexpr (std::is_void_v<T>) {
+        Parser::parse(std::move(reply));
+        promise.set_value();
+      } else {
+        promise.set_value(Parser::parse(std::move(reply)));
+      }
+    } catch (...) {
+      promise.set_exception(std::current_exception());
+    }
+  }
+  void fail(std::exception_ptr error) noexcept override { promise.set_exception(error); }
+  boost::fibers::promise<T> promise;
+};
+
+/// A client that can run a batch of commands on its shared connection (Client::run_batch).
+template <class C>
+concept BatchRunner = requires(C& c, const Command* cmds, std::size_t n, Reply* out) {
+  c.run_batch(cmds, n, out);
+  { c.options().max_in_flight } -> std::convertible_to<std::size_t>;
+};
+
+}  // namespace detail
+
+/// Collects a client's async commands of one scheduler round into batches, each sent by one fiber.
+class AsyncBatcher {
+ public:
+  /// Runs cmds[0..n) on the client and fills out[0..n); throws the client's errors.
+  using Runner = void (*)(void* client, const Command* cmds, std::size_t n, Reply* out);
+
+  /// Queues `item`; the first item of a batch starts the fiber that sends it once the caller
+  /// yields. A batch holds at most `max_batch` commands; more start the next one.
+  void add(std::unique_ptr<detail::AsyncItem> item, AsyncTracker& tracker, void* client, Runner run,
+           std::size_t max_batch);
+
+ private:
+  void start(AsyncTracker& tracker, void* client, Runner run, std::size_t max_batch);
+  void flush(AsyncTracker& tracker, void* client, Runner run, std::size_t max_batch);
+
+  std::vector<std::unique_ptr<detail::AsyncItem>> queued_;  // the batch being collected
+};
+
 template <class Client>
 class AsyncCommands;
 
@@ -80,9 +143,19 @@ class AsyncView : public Commands<AsyncView<Client>> {
   template <class Parser>
   Future<typename Parser::type> dispatch(Command&& cmd) {
     using T = typename Parser::type;
+    auto& self = static_cast<AsyncCommands<Client>&>(*client_);
+    if constexpr (detail::BatchRunner<Client>) {
+      // The shared connection's path: batched, no fiber of its own (see the top of this file).
+      if (!cmd.blocking && !counts_own_writes(cmd)) {
+        auto item = std::make_unique<detail::AsyncItemOf<Parser>>(std::move(cmd));
+        Future<T> future = item->promise.get_future();
+        self.batcher_.add(std::move(item), self.tracker_, client_, &run_on<Client>, client_->options().max_in_flight);
+        return future;
+      }
+    }
     boost::fibers::promise<T> promise;
     Future<T> future = promise.get_future();
-    AsyncTracker& tracker = static_cast<AsyncCommands<Client>&>(*client_).tracker_;
+    AsyncTracker& tracker = self.tracker_;
     tracker.begin();
     try {
       spawn([c = client_, t = &tracker, cmd = std::move(cmd), p = std::move(promise)]() mutable {
@@ -120,6 +193,10 @@ class AsyncView : public Commands<AsyncView<Client>> {
  private:
   friend class AsyncCommands<Client>;
   explicit AsyncView(Client& c) noexcept : client_(&c) {}
+  template <class C>
+  static void run_on(void* client, const Command* cmds, std::size_t n, Reply* out) {
+    static_cast<C*>(client)->run_batch(cmds, n, out);
+  }
   Client* client_;
 };
 
@@ -151,6 +228,7 @@ class AsyncCommands {
  private:
   friend class AsyncView<Client>;
   AsyncTracker tracker_;
+  AsyncBatcher batcher_;
 };
 
 /// Waits for every future, then returns their values in order, or rethrows the first error (in
