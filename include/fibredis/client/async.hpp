@@ -38,6 +38,7 @@
 
 #include <boost/fiber/future.hpp>
 
+#include <concepts>
 #include <cstddef>
 #include <exception>
 #include <initializer_list>
@@ -139,7 +140,8 @@ class AsyncCommands;
 template <class Client>
 class AsyncView : public Commands<AsyncView<Client>> {
  public:
-  /// The Commands<> hook: run the synchronous call in a pooled fiber, fulfil the promise there.
+  /// The Commands<> hook: queue the command for this round's batch (Client, ordinary commands), or
+  /// run the synchronous call in a pooled fiber; either fulfils the promise.
   template <class Parser>
   Future<typename Parser::type> dispatch(Command&& cmd) {
     using T = typename Parser::type;
