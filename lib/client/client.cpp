@@ -1,14 +1,20 @@
 #include <fibredis/client/client.hpp>
 
+#include <fibredis/client/wait_batch.hpp>
 #include <fibredis/errors.hpp>
 #include <fibredis/runtime/uring_scheduler.hpp>
 
 #include <algorithm>
+#include <cstddef>
+#include <iterator>
 #include <string>
 
 namespace fibredis {
 
 Client::Client(Options options) : node_(options, &stats_) {}
+
+// First, while the connections the async commands run on are still alive.
+Client::~Client() { drain_async(); }
 
 ClientStats Client::stats() const noexcept {
   ClientStats s = stats_;
@@ -25,13 +31,15 @@ void Client::fail(std::error_code ec, std::string_view what) const {
 }
 
 Reply Client::execute(const Command& cmd) {
+  if (counts_own_writes(cmd)) refuse_lone_wait(cmd);
   Reply reply;
   run_batch(&cmd, 1, &reply);
   return reply;
 }
 
-void Client::run_batch(const Command* cmds, std::size_t n, Reply* out) {
-  if (auto ec = node_.run(cmds, n, out, node_.deadline_for(cmds, n)))
+void Client::run_batch(const Command* cmds, std::size_t n, Reply* out, bool exclusive) {
+  const Deadline deadline = node_.deadline_for(cmds, n);
+  if (auto ec = exclusive ? node_.run_exclusive(cmds, n, out, deadline) : node_.run(cmds, n, out, deadline))
     fail(ec, n == 1 ? cmds[0].name() : std::string_view("pipeline"));
 }
 
@@ -66,6 +74,8 @@ Watch::~Watch() {
 }
 
 Reply Watch::execute(const Command& cmd) {
+  // Same rule as Client::execute: the pooled connection may carry another lease's writes.
+  if (counts_own_writes(cmd)) refuse_lone_wait(cmd);
   Reply reply;
   const Deadline deadline = client_->node_.deadline_for(&cmd, 1);
   if (auto ec = lease_->roundtrip(&cmd, 1, &reply, deadline)) {
@@ -98,9 +108,12 @@ void raise_first_error(const std::vector<Reply>& replies) {
 std::vector<Reply> Pipeline::execute(bool raise_on_error) {
   std::vector<Command> cmds = take();
   if (cmds.empty()) return {};
+  // A WAIT counts the writes of its own connection: the whole batch goes on one exclusive
+  // connection, and in a transaction the trailing WAITs go after EXEC (client/wait_batch.hpp).
+  const WaitBatch waits = check_wait_batch(cmds.data(), cmds.size(), transaction_);
   if (transaction_) {
     cmds.insert(cmds.begin(), Command{"MULTI"});
-    cmds.push_back(Command{"EXEC"});
+    cmds.insert(cmds.end() - static_cast<std::ptrdiff_t>(waits.trailing), Command{"EXEC"});
   }
   std::vector<Reply> replies(cmds.size());
   if (exclusive_ != nullptr) {
@@ -110,9 +123,15 @@ std::vector<Reply> Pipeline::execute(bool raise_on_error) {
       client_->fail(ec, "transaction");
     }
   } else {
-    client_->run_batch(cmds.data(), cmds.size(), replies.data());
+    client_->run_batch(cmds.data(), cmds.size(), replies.data(), waits.any);
   }
-  if (transaction_) replies = unwrap_transaction(std::move(replies));
+  if (transaction_) {
+    std::vector<Reply> after_exec(std::make_move_iterator(replies.end() - static_cast<std::ptrdiff_t>(waits.trailing)),
+                                  std::make_move_iterator(replies.end()));
+    replies.resize(replies.size() - waits.trailing);
+    replies = unwrap_transaction(std::move(replies));
+    for (Reply& r : after_exec) replies.push_back(std::move(r));
+  }
   if (raise_on_error) raise_first_error(replies);
   return replies;
 }

@@ -64,6 +64,7 @@ ClusterClient::ClusterClient(ClusterOptions options)
 }
 
 ClusterClient::~ClusterClient() {
+  drain_async();  // async commands may still need the nodes and the refresher
   stopping_ = true;
   if (refresher_.joinable()) {
     // The refresher parks on its own Parker between rounds; wake it so the join is immediate.

@@ -1,6 +1,7 @@
 #include <fibredis/cluster/cluster_pipeline.hpp>
 
 #include <fibredis/client/pipeline.hpp>
+#include <fibredis/client/wait_batch.hpp>
 #include <fibredis/cluster/cluster_client.hpp>
 #include <fibredis/cluster/pipeline_plan.hpp>
 #include <fibredis/errors.hpp>
@@ -16,6 +17,7 @@ std::vector<Reply> ClusterPipeline::execute(bool raise_on_error) {
 }
 
 std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds, bool raise_on_error) {
+  if (std::any_of(cmds.begin(), cmds.end(), counts_own_writes)) return run_wait_pipeline(cmds, raise_on_error);
   PipelinePlan plan(static_cast<std::size_t>(std::max(options_.max_redirects - 1, 0)), options_.address_remap);
   auto budget = std::chrono::duration_cast<Clock::duration>(options_.command_timeout);
   bool forever = false;

@@ -37,11 +37,17 @@ constexpr std::string_view kClientReply =
     "CLIENT REPLY OFF/SKIP would desynchronise the replies of a shared connection";
 constexpr std::string_view kScriptDebug =
     "the Lua debugger takes over its connection; use a single-node Client";
+constexpr std::string_view kWaitAlone =
+    "it counts the replicas that acknowledged the writes of the connection it runs on, which a "
+    "lone call does not own; queue it at the end of a pipeline (or transaction) after the writes "
+    "it must cover: p.set(k, v).wait(1, 100ms); p.execute() runs the batch on one exclusive "
+    "connection";
 
 // Flag columns of the table.
 constexpr std::uint32_t RO = kReadOnly, WR = kWrite, BL = kBlocking, PS = kPubSub,
                         MK = kMovableKeys, AD = kAdmin, NS = kNoScript, DO = kDenyOom, FA = kFast,
-                        TX = kTransaction, CS = kConnectionState, SC = kHasSubcommands;
+                        TX = kTransaction, CS = kConnectionState, SC = kHasSubcommands,
+                        OW = kOwnWrites;
 
 using enum RoutePolicy;
 using enum MergePolicy;
@@ -71,8 +77,12 @@ using enum TimeoutRule;
 //   script. SCRIPT KILL: primaries, per node (only the busy one succeeds).
 // - FUNCTION LOAD/DELETE/FLUSH/RESTORE/LIST/KILL/STATS: primaries (functions are replicated,
 //   unlike scripts). FUNCTION DUMP: any node (redis-py's RANDOM).
-// - WAIT/WAITAOF: primaries, per node (the server's tip all_shards; the caller reads the
-//   minimum). RANDOMKEY: a random primary.
+// - WAIT/WAITAOF: Blocked as plain calls, for the single-node client too (OW, kWaitAlone). The
+//   answer is about the writes of the connection that carries it: a pooled connection that wrote
+//   nothing reports every replica as caught up, and on the shared one it would stall every fiber
+//   for its timeout. Pipelines ending in WAIT run on one exclusive connection instead, in a
+//   cluster on the primary of their keys' shard (client/wait_batch.hpp). RANDOMKEY: a random
+//   primary.
 // - PUBSUB CHANNELS: all nodes, concatenated without duplicates. NUMSUB: all nodes, per node -
 //   the counts must be summed per channel, which is the typed command's job. NUMPAT: summed.
 //   SHARDCHANNELS: primaries, concatenated. SHARDNUMSUB: primaries, per node.
@@ -404,10 +414,10 @@ constexpr CommandInfo kCommands[] = {
     {"UNLINK",              -2, 1, -1, 1, WR|FA,       ByKey,         PerNode},
     {"UNSUBSCRIBE",         -1, 0,  0, 0, PS|NS,       ByChannel,     PerNode},
     {"UNWATCH",              1, 0,  0, 0, NS|FA|TX,    Blocked,       PerNode, kUseTransaction},
-    {"WAIT",                 3, 0,  0, 0, NS|BL,       AllPrimaries,  PerNode,
-        {}, Range, LastArgMs},
-    {"WAITAOF",              4, 0,  0, 0, NS|BL,       AllPrimaries,  PerNode,
-        {}, Range, LastArgMs},
+    {"WAIT",                 3, 0,  0, 0, NS|BL|OW,    Blocked,       PerNode,
+        kWaitAlone, Range, LastArgMs},
+    {"WAITAOF",              4, 0,  0, 0, NS|BL|OW,    Blocked,       PerNode,
+        kWaitAlone, Range, LastArgMs},
     {"WATCH",               -2, 1, -1, 1, NS|FA|TX,    Blocked,       PerNode, kUseTransaction},
     {"XACK",                -4, 1,  1, 1, WR|FA,       ByKey,         PerNode},
     {"XADD",                -5, 1,  1, 1, WR|DO|FA,    ByKey,         PerNode},

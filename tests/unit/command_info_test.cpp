@@ -262,6 +262,11 @@ TEST_CASE("flags", "[command_info]") {
     CHECK(info(c).has(kBlocking));
   }
   CHECK_FALSE(info("LPOP").has(kBlocking));
+  // WAIT/WAITAOF answer about their own connection's writes; nothing else does.
+  CHECK(info("WAIT").has(kOwnWrites));
+  CHECK(info("WAITAOF").has(kOwnWrites));
+  CHECK_FALSE(info("BLPOP").has(kOwnWrites));
+  CHECK_FALSE(info("SET").has(kOwnWrites));
   for (std::string_view c : {"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE",
                              "PUNSUBSCRIBE", "SUNSUBSCRIBE", "PUBLISH", "SPUBLISH"}) {
     INFO(c);
@@ -354,7 +359,6 @@ TEST_CASE("routing rules", "[command_info]") {
       {"CLUSTER", "SLOTS", P::DefaultNode, M::PerNode},
       {"CLUSTER", "SHARDS", P::DefaultNode, M::PerNode},
       {"CLUSTER", "MYID", P::DefaultNode, M::PerNode},
-      {"WAIT", {}, P::AllPrimaries, M::PerNode},
       // Everything else with keys goes by key, keyless to the default node.
       {"GET", {}, P::ByKey, M::PerNode},
       {"HSET", {}, P::ByKey, M::PerNode},
@@ -406,6 +410,9 @@ TEST_CASE("commands refused in cluster mode say why", "[command_info]") {
       {"SYNC", {}, "replication protocol"},
       {"CLIENT", "REPLY", "desynchronise"},
       {"SCRIPT", "DEBUG", "debugger"},
+      // Refused as lone calls by both clients (client/wait_batch.hpp): pipelines carry them.
+      {"WAIT", {}, "end of a pipeline"},
+      {"WAITAOF", {}, "end of a pipeline"},
   };
   for (const Block& b : blocks) {
     INFO(b.cmd << ' ' << b.sub);

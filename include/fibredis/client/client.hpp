@@ -1,8 +1,10 @@
 // Client: a single Redis server, used from many fibers at once.
 //
 // Ordinary commands from all fibers share one multiplexed connection (pipelined automatically).
-// Commands the server may hold (BLPOP, BRPOP, BLMOVE, BZPOPMIN, XREAD BLOCK, WAIT...) each take an
-// exclusive connection from the pool, so a thousand parked BRPOPs never stall a GET.
+// Commands the server may hold (BLPOP, BRPOP, BLMOVE, BZPOPMIN, XREAD BLOCK...) each take an
+// exclusive connection from the pool, so a thousand parked BRPOPs never stall a GET. WAIT and
+// WAITAOF only run at the end of a pipeline (client/wait_batch.hpp); async() gives futures
+// (client/async.hpp).
 //
 // @code
 //   fibredis::Client c({.host = "127.0.0.1", .port = 6379});   // or Client("redis://:pw@host:6379/0")
@@ -17,6 +19,7 @@
 // the server answers with an error. A Client belongs to the thread (Runtime) that made it.
 #pragma once
 
+#include <fibredis/client/async.hpp>
 #include <fibredis/client/commands.hpp>
 #include <fibredis/client/pipeline.hpp>
 #include <fibredis/conn/client_stats.hpp>
@@ -34,14 +37,18 @@ namespace fibredis {
 
 class Watch;
 
-class Client : public Commands<Client> {
+class Client : public Commands<Client>, public AsyncCommands<Client> {
  public:
   explicit Client(Options options = {});
   explicit Client(std::string_view url);
+  /// Waits for the async commands still in flight (client/async.hpp), then closes everything.
+  ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
   /// Sends one command and returns its reply; an error reply is returned, not thrown.
+  /// WAIT/WAITAOF throw UsageError: their count needs the writes of the same connection, so
+  /// they only run at the end of a pipeline (client/wait_batch.hpp).
   Reply execute(const Command& cmd);
 
   /// The Commands<> hook: run and convert (conversions throw on error replies).
@@ -68,8 +75,9 @@ class Client : public Commands<Client> {
   ClientStats stats() const noexcept;
 
   /// Runs a batch (pipelines, transactions): on the shared connection unless a command in it may
-  /// block, then on a pooled exclusive connection. Throws transport errors.
-  void run_batch(const Command* cmds, std::size_t n, Reply* out);
+  /// block or `exclusive` is set (a batch holding WAIT), then on one pooled exclusive connection.
+  /// Throws transport errors.
+  void run_batch(const Command* cmds, std::size_t n, Reply* out, bool exclusive = false);
 
  private:
   friend class Pipeline;

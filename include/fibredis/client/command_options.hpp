@@ -255,6 +255,14 @@ inline Command& blocking(Command& cmd, std::chrono::milliseconds timeout) {
   return cmd;
 }
 
+/// WAIT/WAITAOF's timeout: integer milliseconds, last; the deadline covers it.
+inline Command& wait_cmd(Command& cmd, std::chrono::milliseconds timeout) {
+  if (timeout.count() < 0) throw UsageError("WAIT timeout must not be negative");
+  cmd.arg(static_cast<long long>(timeout.count()));
+  cmd.blocking = timeout;
+  return cmd;
+}
+
 template <class Rep, class Period>
 bool whole_seconds(std::chrono::duration<Rep, Period> d) {
   return d % std::chrono::seconds(1) == d.zero();

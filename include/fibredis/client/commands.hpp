@@ -557,6 +557,19 @@ class Commands {
   decltype(auto) flushall(bool async = false) {
     return call<parse::Ok>(async ? Command{"FLUSHALL", "ASYNC"} : Command{"FLUSHALL"});
   }
+  /// WAIT: how many replicas acknowledged the writes queued before it, waiting up to `timeout`
+  /// (positive) for `numreplicas` of them. Only at the end of a pipeline or transaction, which
+  /// then runs on one exclusive connection (client/wait_batch.hpp); a lone call (client.wait())
+  /// throws UsageError, because its count would cover writes of some other connection.
+  decltype(auto) wait(long long numreplicas, ms timeout) {
+    return call<parse::Integer>(detail::wait_cmd(Command{"WAIT"}.arg(numreplicas), timeout));
+  }
+  /// WAITAOF (Redis 7.2): (local fsyncs 0/1, replicas that fsynced) for the writes queued before
+  /// it; same rules as wait().
+  decltype(auto) waitaof(long long numlocal, long long numreplicas, ms timeout) {
+    Command cmd{"WAITAOF"};
+    return call<parse::IntegerPair>(detail::wait_cmd(cmd.arg(numlocal).arg(numreplicas), timeout));
+  }
   /// TIME: the server's clock, microsecond precision.
   decltype(auto) time() { return call<parse::Time>(Command{"TIME"}); }
 

@@ -276,6 +276,17 @@ struct KeyValue {
   }
 };
 
+/// [local, replicas] (WAITAOF): how many fsynced the writes locally (0 or 1) and on replicas.
+struct IntegerPair {
+  using type = std::pair<long long, long long>;
+  static type parse(Reply&& r) {
+    detail::throw_if_error(r);
+    auto& e = detail::array(r, "[integer, integer]", false);
+    if (e.size() != 2) detail::wrong_shape("[integer, integer]", r);
+    return {e[0].as_integer(), e[1].as_integer()};
+  }
+};
+
 /// [key, member, score] or nil on timeout (BZPOPMIN, BZPOPMAX).
 struct KeyMemberScore {
   using type = std::optional<PoppedMember>;

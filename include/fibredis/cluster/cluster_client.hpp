@@ -30,6 +30,7 @@
 // A ClusterClient belongs to the thread (Runtime) that made it.
 #pragma once
 
+#include <fibredis/client/async.hpp>
 #include <fibredis/client/commands.hpp>
 #include <fibredis/cluster/cluster_pipeline.hpp>
 #include <fibredis/cluster/cluster_options.hpp>
@@ -59,7 +60,9 @@ namespace fibredis {
 
 class TargetedCommands;
 
-class ClusterClient : public Commands<ClusterClient>, public NonAtomicCommands<ClusterClient> {
+class ClusterClient : public Commands<ClusterClient>,
+                      public NonAtomicCommands<ClusterClient>,
+                      public AsyncCommands<ClusterClient> {  // async(), async_command(): client/async.hpp
  public:
   /// Discovers the cluster from the startup nodes (CLUSTER SHARDS, or CLUSTER SLOTS on old
   /// servers). Throws ConnectionError when no startup node answers, SlotNotCoveredError when slots
@@ -140,6 +143,9 @@ class ClusterClient : public Commands<ClusterClient>, public NonAtomicCommands<C
   friend class ClusterPipeline;
 
   std::vector<Reply> run_pipeline(const std::vector<Command>& cmds, bool raise_on_error);
+  /// A pipeline holding WAIT/WAITAOF: on one exclusive connection of its keys' primary
+  /// (cluster_wait.cpp).
+  std::vector<Reply> run_wait_pipeline(const std::vector<Command>& cmds, bool raise_on_error);
   std::error_code fetch_topology(Deadline deadline, Topology& out);
   void check_coverage(const Topology& t);
   Reply execute_on_slot(const Command& cmd, std::uint16_t slot, bool read_only, Deadline deadline);

@@ -39,7 +39,9 @@ enum class RoutePolicy : std::uint8_t {
   /// routes them the same way so one channel's traffic stays on one node. Without a channel
   /// argument (UNSUBSCRIBE from all): the default node.
   ByChannel,
-  Blocked,        ///< refused in cluster mode; CommandInfo::blocked_reason says why
+  /// Refused in cluster mode; CommandInfo::blocked_reason says why. WAIT/WAITAOF (kOwnWrites)
+  /// are refused as lone calls by the single-node client too, and accepted inside pipelines.
+  Blocked,
   /// Argument 2 is a slot number (CLUSTER COUNTKEYSINSLOT/GETKEYSINSLOT): the node serving that
   /// slot. A malformed number is the server's to reject: send it to the default node.
   BySlotArg,
@@ -75,6 +77,10 @@ enum CommandFlag : std::uint32_t {
   /// ...): the answer or the effect belongs to whichever connection carried it.
   kConnectionState = 1U << 10,
   kHasSubcommands = 1U << 11,  ///< a container (CONFIG, CLIENT, ...): look up arg 1 as well
+  /// Answers about the writes its own connection carried before it (WAIT, WAITAOF): true only
+  /// after those writes on the same connection, so the client accepts it only inside a batch
+  /// (client/wait_batch.hpp) and refuses it as a lone call (policy Blocked).
+  kOwnWrites = 1U << 12,
 };
 
 /// How key_positions() finds the keys of a command whose keys are not a fixed range.

@@ -1,0 +1,139 @@
+// ClusterPipeline batches that hold WAIT/WAITAOF (client/wait_batch.hpp): the whole batch on one
+// exclusive connection of the primary that owns its keys, so WAIT counts that primary's replicas
+// for exactly the writes before it.
+#include <fibredis/cluster/cluster_client.hpp>
+
+#include <fibredis/client/pipeline.hpp>
+#include <fibredis/client/wait_batch.hpp>
+#include <fibredis/errors.hpp>
+#include <fibredis/resp/error_reply.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fibredis {
+namespace {
+
+// Refusals that mean "this command did not run here": the slot moved or is migrating, the shard
+// is failing over, or the node was demoted. A batch refused as a whole can be sent again.
+bool refused_by_cluster(const Reply& r) {
+  if (!r.is_error()) return false;
+  switch (classify_error(r.str())) {
+    case ErrorKind::Moved:
+    case ErrorKind::Ask:
+    case ErrorKind::TryAgain:
+    case ErrorKind::Loading:
+    case ErrorKind::ClusterDown:
+    case ErrorKind::MasterDown:
+    case ErrorKind::ReadOnly:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::vector<Reply> ClusterClient::run_wait_pipeline(const std::vector<Command>& cmds, bool raise_on_error) {
+  check_wait_batch(cmds.data(), cmds.size(), false);
+  std::vector<std::uint16_t> slots;           // of the keyed commands, in order
+  std::vector<std::size_t> keyed;             // their indexes in cmds
+  auto budget = std::chrono::duration_cast<Clock::duration>(options_.command_timeout);
+  bool forever = false;
+  for (std::size_t i = 0; i < cmds.size(); ++i) {
+    const Command& cmd = cmds[i];
+    const CommandInfo* info = lookup_command(cmd);
+    if (info != nullptr && info->policy == RoutePolicy::Blocked && !info->has(kOwnWrites))
+      throw UsageError(std::string(cmd.name()) + " is not allowed in a cluster pipeline: " +
+                       std::string(info->blocked_reason));
+    if (cmd.blocking) {  // WAIT's own timeout is positive (check_wait_batch); a BLPOP's may be 0
+      if (cmd.blocking->count() == 0) forever = true;
+      budget += *cmd.blocking;
+    }
+    if (counts_own_writes(cmd)) continue;
+    if (std::optional<std::uint16_t> slot = command_slot(cmd)) {  // CrossSlotError before sending
+      slots.push_back(*slot);
+      keyed.push_back(i);
+    }
+  }
+  if (slots.empty())
+    throw UsageError("a cluster pipeline with WAIT needs keyed commands: their shard's primary is "
+                     "where it runs, and its replicas are what WAIT counts");
+  const Deadline deadline = forever ? kNoDeadline : deadline_after(budget);
+
+  std::string last_problem;
+  for (int attempt = 0; attempt < options_.max_redirects; ++attempt) {
+    const std::uint64_t version = holder_.version();
+    const auto topology = holder_.current();
+    const Shard* shard = topology->shard_for_slot(slots.front());
+    if (shard == nullptr) {
+      last_problem = "slot " + std::to_string(slots.front()) + " not covered";
+      refresh_after_fault(version, deadline);
+      if (expired(deadline)) throw SlotNotCoveredError("pipeline with WAIT: " + last_problem + " by any node");
+      backoff(attempt, deadline);
+      continue;
+    }
+    for (std::uint16_t s : slots) {
+      const Shard* other = topology->shard_for_slot(s);
+      if (other == nullptr || !(other->primary == shard->primary))
+        throw UsageError("the keys of a cluster pipeline with WAIT must live in one shard (slot " +
+                         std::to_string(slots.front()) + " is on " + shard->primary.to_string() + ", slot " +
+                         std::to_string(s) + " on " + (other ? other->primary.to_string() : "no node") +
+                         "): WAIT counts the replicas of one primary; use {hash tags}");
+    }
+    const NodeAddress target = shard->primary;
+    std::vector<Reply> replies(cmds.size());
+    bool written = true;
+    if (std::error_code ec = node(target).run_exclusive(cmds.data(), cmds.size(), replies.data(), deadline, &written)) {
+      // Only a batch that never reached the server is sent again: a written one may have run its
+      // writes, and running them twice is not ours to decide.
+      const bool retry = !written && ec != errc::timeout && ec != errc::auth_failed && ec != errc::usage;
+      if (!retry || expired(deadline)) fail(ec, target, "pipeline with WAIT");
+      ++redirects_;
+      last_problem = target.to_string() + ": " + ec.message();
+      refresh_after_fault(version, deadline);
+      backoff(attempt, deadline);
+      continue;
+    }
+    std::size_t refused = 0;
+    for (std::size_t i : keyed) refused += refused_by_cluster(replies[i]) ? 1 : 0;
+    if (refused == 0) {
+      if (raise_on_error) raise_first_error(replies);
+      return replies;
+    }
+    if (refused < keyed.size())
+      throw ClusterError("pipeline with WAIT: part of the batch ran on " + target.to_string() +
+                         " while the rest was redirected (a slot migrating?); not sent again, so no "
+                         "write runs twice");
+    // Refused as a whole, so nothing of it ran: follow the cluster and send it all again.
+    ++redirects_;
+    bool refresh = false;
+    for (std::size_t i : keyed) {
+      const Reply& r = replies[i];
+      last_problem = std::string(r.str());
+      const ErrorKind kind = classify_error(r.str());
+      if (kind == ErrorKind::Moved) {
+        auto redirect = parse_redirect(r.str());
+        if (!redirect) continue;
+        if (redirect->host.empty()) redirect->host = target.host;
+        NodeAddress owner{redirect->host, redirect->port};
+        if (options_.address_remap) owner = options_.address_remap(owner);
+        holder_.move_slot(redirect->slot, owner);
+      } else if (kind == ErrorKind::ClusterDown || kind == ErrorKind::MasterDown || kind == ErrorKind::ReadOnly) {
+        refresh = true;
+      }
+    }
+    if (refresh) refresh_after_fault(version, deadline);
+    if (classify_error(replies[keyed.front()].str()) != ErrorKind::Moved) backoff(attempt, deadline);
+    if (expired(deadline))
+      throw TimeoutError("pipeline with WAIT: deadline passed while retrying (last: " + last_problem + ")");
+  }
+  throw RedirectLimitError("pipeline with WAIT: TTL exhausted after " + std::to_string(options_.max_redirects) +
+                           " redirections/retries (last: " + last_problem + ")");
+}
+
+}  // namespace fibredis
