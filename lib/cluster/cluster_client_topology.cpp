@@ -214,7 +214,7 @@ void ClusterClient::watchdog_loop() {
   //     and let a caller wake us (watchdog_idle_).
   const auto fault_interval = std::chrono::duration_cast<Clock::duration>(options_.fault_refresh_interval);
   const auto periodic = std::chrono::duration_cast<Clock::duration>(options_.refresh_interval);
-  for (long pass = 0; !stopping_; ++pass) {
+  while (!stopping_) {
     const auto now = Clock::now();
     const bool suspects = watch_.tick(now);
     const bool urgent = suspects || background_refresh_wanted_;
