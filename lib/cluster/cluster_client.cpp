@@ -243,7 +243,7 @@ void ClusterClient::backoff(int attempt, Deadline deadline) {
     case Outcome::Moved:
     case Outcome::Ask:
       throw RedirectLimitError(name + ": TTL exhausted after " + std::to_string(options_.max_redirects) +
-                               " redirections (last: " + last_problem + ")");
+                               " sends (last: " + last_problem + ")");
     case Outcome::SlotNotCovered:
       throw SlotNotCoveredError(name + ": " + last_problem + " by any node");
     case Outcome::ClusterDown:

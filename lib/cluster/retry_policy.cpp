@@ -58,7 +58,9 @@ Decision decide(const RetryPolicy& policy, const Attempt& a) noexcept {
       break;
     case Outcome::Moved:
     case Outcome::Ask:
-      if (a.redirects >= policy.max_redirects) {
+      // max_redirects is the TTL in sends (redis-py's RedisClusterRequestTTL): the first send
+      // plus max_redirects - 1 redirected ones.
+      if (a.redirects + 1 >= policy.max_redirects) {
         d.action = Action::GiveUp;
       } else {
         d.redirect = true;

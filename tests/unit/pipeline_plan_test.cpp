@@ -438,7 +438,7 @@ TEST_CASE("TRYAGAIN is retried until the caller gives up; only redirects count",
   CHECK(plan.last_node(0) == local(7000));
 
   SECTION("MOVED past max_redirects is exhausted") {
-    Plan moved({.max_redirects = 2});
+    Plan moved({.max_redirects = 3});  // three sends
     moved.add({.slot = 0});
     for (int round = 1; round <= 3; ++round) {
       auto b = moved.next_round(three_shards());

@@ -67,14 +67,15 @@ TEST_CASE("decide: answers and fatal errors end the call", "[retry_policy]") {
 }
 
 TEST_CASE("decide: only MOVED/ASK count toward max_redirects", "[retry_policy]") {
-  const RetryPolicy p{.max_redirects = 3};
+  const RetryPolicy p{.max_redirects = 3};  // three sends: two redirects followed
   for (Outcome o : {Outcome::Moved, Outcome::Ask}) {
-    const Decision d = decide_for(o, {.redirects = 2}, p);
+    const Decision d = decide_for(o, {.redirects = 1}, p);
     CHECK(d.action == Action::Retry);
     CHECK(d.redirect);
     CHECK_FALSE(d.back_off);
     CHECK(d.refresh == Refresh::None);
-    CHECK(decide_for(o, {.redirects = 3}, p).action == Action::GiveUp);
+    CHECK(decide_for(o, {.redirects = 2}, p).action == Action::GiveUp);
+    CHECK(decide_for(o, {}, RetryPolicy{.max_redirects = 1}).action == Action::GiveUp);
   }
   // However many redirects came before, a transient fault is still retried (the deadline bounds it).
   for (Outcome o : {Outcome::TryAgain, Outcome::Loading, Outcome::ClusterDown, Outcome::SlotNotCovered,

@@ -28,7 +28,8 @@ struct ClusterOptions {
   std::size_t max_connections_per_node = 16384;
   std::size_t max_in_flight = 4096;
 
-  /// MOVED/ASK redirects one command may follow before RedirectLimitError. Only redirects count:
+  /// The TTL of MOVED/ASK loops, in sends (redis-py's RedisClusterRequestTTL): a command follows
+  /// at most max_redirects - 1 redirects, then RedirectLimitError. Only redirects count:
   /// an unreachable node, an uncovered slot, TRYAGAIN, CLUSTERDOWN or LOADING are retried with
   /// back-off until the call's deadline (command_timeout) instead.
   int max_redirects = 16;

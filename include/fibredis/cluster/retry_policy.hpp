@@ -65,7 +65,8 @@ Outcome classify_outcome(const Reply& reply) noexcept;
 Outcome classify_failure(std::error_code ec) noexcept;
 
 struct RetryPolicy {
-  /// MOVED/ASK redirects one command may follow (ClusterOptions::max_redirects).
+  /// The TTL of MOVED/ASK loops, in sends (ClusterOptions::max_redirects): a command follows at
+  /// most max_redirects - 1 redirects.
   int max_redirects = 16;
   /// Resend a write whose outcome is unknown (written, then a timeout or a lost connection).
   /// True: at-least-once (it may be applied twice). False: at-most-once (the caller gets the
