@@ -136,7 +136,8 @@ void ClusterClient::on_topology_swap(const Topology& before, const Topology& aft
   for (const NodeAddress& p : before.primaries()) {
     if (after.role_of(p) == NodeRole::Primary) continue;
     watch_.forget(p, now);
-    if (auto it = nodes_.find(p); it != nodes_.end()) it->second->shared().break_connection(make_error_code(errc::connection_closed));
+    if (auto it = nodes_.find(p); it != nodes_.end())
+      it->second->shared().break_connection(make_error_code(errc::connection_closed));
     if (default_node_ == p && !after.primaries().empty()) default_node_ = after.primaries().front();
   }
 }

@@ -85,7 +85,8 @@ std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds,
     const Outcome o = plan.last_outcome(i);
     std::error_code ec = plan.error(i);
     if (!ec && (o == Outcome::ConnectionError || o == Outcome::Timeout)) ec = make_error_code(errc::timeout);
-    const std::string last = plan.reply(i).is_error() ? std::string(plan.reply(i).str()) : plan.last_node(i).to_string();
+    const std::string last =
+        plan.reply(i).is_error() ? std::string(plan.reply(i).str()) : plan.last_node(i).to_string();
     give_up(cmds[i], o, ec, plan.last_node(i), "in a cluster pipeline: " + last);
   }
   std::vector<Reply> replies = plan.take_replies();

@@ -683,7 +683,9 @@ TEST_CASE("a cluster stuck in CLUSTERDOWN: refreshes are rate-limited per client
     // A whole shard dies: the others declare the cluster down after cluster-node-timeout.
     REQUIRE(::kill(test::server_pid(dead_replica), SIGKILL) == 0);
     REQUIRE(::kill(test::server_pid(dead), SIGKILL) == 0);
-    const bool down = fiber_wait_until([&] { return test::redis_cli(c.ports[0], "CLUSTER INFO").find("cluster_state:fail") != std::string::npos; }, 20s, 200ms);
+    const bool down = fiber_wait_until(
+        [&] { return test::redis_cli(c.ports[0], "CLUSTER INFO").find("cluster_state:fail") != std::string::npos; },
+        20s, 200ms);
     REQUIRE(down);
     // One caller, then fifty: the refresh rate must not grow with the number of waiting callers.
     for (const int callers : {1, 50}) {
