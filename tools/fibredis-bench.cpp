@@ -5,10 +5,15 @@
 //   fibredis-bench --workload concurrent --fibers 200 ...   (many fibers, one shared connection)
 //   fibredis-bench --workload pipeline --batch 100 ...      (pipelines of SET/GET pairs)
 //   fibredis-bench ... --cluster HOST:PORT                  (a ClusterClient instead)
+//   fibredis-bench ... --timeout-ms 20000                   (command_timeout; default: the client's)
 //
 // sequential: one caller alternates SET and GET of 32-byte values on keys drawn from 1,000,000 and
-// checks every value read back; an error or a wrong value ends it with exit code 1.
-// Output: {"workload":..,"client":"fibredis",..,"ops":N,"seconds":S,"ops_per_sec":R,"cpu_s":C,"max_rss_kib":K}
+// checks every value read back; concurrent: each fiber does the same on keys of its own. An error
+// or a wrong value ends the run with exit code 1 (so a run through a failover, with --timeout-ms
+// longer than the failover, proves every call succeeded and every acknowledged write was read
+// back; tools/chaos-bench.sh does that).
+// Output: {"workload":..,"client":"fibredis",..,"ops":N,"checked":V,"seconds":S,"ops_per_sec":R,
+//          "cpu_s":C,"max_rss_kib":K}
 #include "bench_target.hpp"
 
 #include <fibredis/fibredis.hpp>
@@ -20,7 +25,9 @@
 #include <cstdlib>
 #include <iostream>
 #include <random>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -33,7 +40,10 @@ struct Args {
   int fibers = 100;
   int batch = 100;
   long keyspace = 1000000;
+  long timeout_ms = 0;  // 0: the client's default command_timeout
 };
+
+long checked_values = 0;  // values read back and compared (one thread: no atomics)
 
 double cpu_seconds() {
   rusage ru{};
@@ -70,6 +80,7 @@ long run_sequential(C& client, const Args& a) {
     client.set(key, val);
     auto got = client.get(key);
     if (!got || *got != val) wrong_value(key, got, val);
+    ++checked_values;
     done += 2;
   }
   return done;
@@ -79,22 +90,31 @@ template <class C>
 long run_concurrent(C& client, const Args& a) {
   long done = 0;
   const long per_fiber = a.ops / a.fibers / 2;
+  std::string first_error;  // the first fiber's failure ends the run once all have stopped
+  bool failed = false;
   std::vector<fibredis::Fiber> fibers;
   for (int f = 0; f < a.fibers; ++f) {
     fibers.emplace_back([&, f] {
       std::mt19937_64 rng(f);
-      for (long i = 0; i < per_fiber; ++i) {
-        const long k = static_cast<long>(rng() % static_cast<unsigned long>(a.keyspace));
-        const std::string key = "bench:" + std::to_string(f) + ":" + std::to_string(k);
-        const std::string val = value_for(k, i);
-        client.set(key, val);
-        auto got = client.get(key);
-        if (!got || *got != val) wrong_value(key, got, val);
-        done += 2;
+      try {
+        for (long i = 0; i < per_fiber && !failed; ++i) {
+          const long k = static_cast<long>(rng() % static_cast<unsigned long>(a.keyspace));
+          const std::string key = "bench:" + std::to_string(f) + ":" + std::to_string(k);
+          const std::string val = value_for(k, i);
+          client.set(key, val);
+          auto got = client.get(key);
+          if (!got || *got != val) wrong_value(key, got, val);
+          ++checked_values;
+          done += 2;
+        }
+      } catch (const std::exception& e) {
+        if (!failed) first_error = "fiber " + std::to_string(f) + ": " + e.what();
+        failed = true;
       }
     });
   }
   for (auto& f : fibers) f.join();
+  if (failed) throw std::runtime_error(first_error);
   return done;
 }
 
@@ -117,6 +137,7 @@ long run_pipeline(C& client, const Args& a) {
       const long k = (round * a.batch + j) % a.keyspace;
       auto got = replies[static_cast<std::size_t>(a.batch + j)].as_optional_string();
       if (!got || *got != value_for(k, round)) wrong_value("bench:" + std::to_string(k), got, value_for(k, round));
+      ++checked_values;
     }
     done += 2L * a.batch;
   }
@@ -148,6 +169,7 @@ int main(int argc, char** argv) {
     else if (f == "--fibers") a.fibers = std::atoi(v);
     else if (f == "--batch") a.batch = std::atoi(v);
     else if (f == "--keyspace") a.keyspace = std::atol(v);
+    else if (f == "--timeout-ms") a.timeout_ms = std::atol(v);
     else {
       std::cerr << "fibredis-bench: unknown flag " << f << "\n";
       return 2;
@@ -176,19 +198,20 @@ int main(int argc, char** argv) {
         wire.redirects = s1.redirects - s0.redirects;
         wire.timeouts = s1.timeouts - s0.timeouts;
       };
-      with_bench_target(a.host, a.port, a.cluster, measure);
+      with_bench_target(a.host, a.port, a.cluster, std::chrono::milliseconds(a.timeout_ms), measure);
     });
   } catch (const std::exception& e) {
     std::cerr << "fibredis-bench: " << e.what() << "\n";
     return 1;
   }
   std::printf(
-      "{\"workload\":\"%s\",\"client\":\"fibredis\",\"target\":\"%s\",\"ops\":%ld,\"seconds\":%.3f,"
-      "\"ops_per_sec\":%.0f,\"cpu_s\":%.3f,\"max_rss_kib\":%ld,\"commands\":%llu,"
+      "{\"workload\":\"%s\",\"client\":\"fibredis\",\"target\":\"%s\",\"ops\":%ld,\"checked\":%ld,"
+      "\"seconds\":%.3f,\"ops_per_sec\":%.0f,\"cpu_s\":%.3f,\"max_rss_kib\":%ld,\"commands\":%llu,"
       "\"writes_per_cmd\":%.4f,\"ring_enters_per_cmd\":%.4f,\"reconnects\":%llu,\"retries\":%llu,"
-      "\"redirects\":%llu,\"timeouts\":%llu}\n",
-      a.workload.c_str(), a.cluster.empty() ? "single" : "cluster", ops, seconds, ops / seconds, cpu,
-      max_rss_kib(), static_cast<unsigned long long>(wire.commands),
+      "\"redirects\":%llu,\"timeouts\":%llu}
+",
+      a.workload.c_str(), a.cluster.empty() ? "single" : "cluster", ops, checked_values, seconds, ops / seconds,
+      cpu, max_rss_kib(), static_cast<unsigned long long>(wire.commands),
       wire.commands ? static_cast<double>(wire.writes) / static_cast<double>(wire.commands) : 0.0,
       wire.commands ? static_cast<double>(wire.ring_enters) / static_cast<double>(wire.commands) : 0.0,
       static_cast<unsigned long long>(wire.reconnects), static_cast<unsigned long long>(wire.retries),

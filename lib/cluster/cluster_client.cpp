@@ -16,10 +16,6 @@ namespace fibredis {
 
 namespace {
 
-bool is_connection_fault(std::error_code ec) {
-  return ec && ec != errc::timeout && ec != errc::auth_failed && ec != errc::usage;
-}
-
 std::string upper(std::string_view s) {
   std::string u(s);
   for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -48,7 +44,9 @@ ClusterClient::ClusterClient(std::string_view url) : ClusterClient(ClusterOption
 
 ClusterClient::ClusterClient(ClusterOptions options)
     : options_(std::move(options)),
-      holder_([this](Deadline d, Topology& t) { return fetch_topology(d, t); }, options_.min_refresh_interval) {
+      holder_([this](Deadline d, Topology& t) { return fetch_topology(d, t); }, options_.min_refresh_interval,
+              [this](const Topology& before, const Topology& after) { on_topology_swap(before, after); }),
+      watch_(std::min(options_.suspect_after, options_.command_timeout), 2 * options_.command_timeout) {
   if (options_.startup_nodes.empty()) throw UsageError("ClusterClient needs at least one startup node");
   const Deadline deadline = deadline_after(options_.connect_timeout * static_cast<long>(options_.startup_nodes.size()) +
                                            options_.command_timeout);
@@ -59,107 +57,24 @@ ClusterClient::ClusterClient(ClusterOptions options)
     throw_error(ec, "no startup node answered with the cluster's slot map (" + names + ")");
   }
   check_coverage(*holder_.current());
-  default_node_ = random_primary();
-  if (options_.refresh_interval.count() > 0) refresher_ = Fiber([this] { periodic_refresh_loop(); });
+  // A map without a slot-owning primary (every slot unassigned, with skip_full_coverage_check)
+  // still names its nodes: keyless commands go to one of them.
+  if (!holder_.current()->primaries().empty()) {
+    default_node_ = random_primary();
+  } else if (!holder_.current()->all_nodes().empty()) {
+    default_node_ = holder_.current()->all_nodes().front();
+  }
+  watchdog_ = Fiber([this] { watchdog_loop(); });
 }
 
 ClusterClient::~ClusterClient() {
   drain_async();  // async commands may still need the nodes and the refresher
   stopping_ = true;
-  if (refresher_.joinable()) {
-    // The refresher parks on its own Parker between rounds; wake it so the join is immediate.
-    if (refresh_sleeper_) refresh_sleeper_->unpark();
-    refresher_.join();
+  if (watchdog_.joinable()) {
+    // The watchdog parks on its own Parker between passes; wake it so the join is immediate.
+    if (watchdog_sleeper_) watchdog_sleeper_->unpark();
+    watchdog_.join();
   }
-}
-
-void ClusterClient::periodic_refresh_loop() {
-  while (!stopping_) {
-    Parker sleeper;  // bound to this fiber; the destructor wakes it through refresh_sleeper_
-    refresh_sleeper_ = &sleeper;
-    sleeper.park(deadline_after(options_.refresh_interval));
-    refresh_sleeper_ = nullptr;
-    if (stopping_) break;
-    holder_.refresh_now(deadline_after(options_.command_timeout));
-  }
-}
-
-// ---- topology ---------------------------------------------------------------------------
-
-std::error_code ClusterClient::fetch_topology(Deadline deadline, Topology& out) {
-  // Known nodes first (they reflect the latest map), then the startup nodes.
-  std::vector<NodeAddress> candidates;
-  if (auto t = holder_.current()) {
-    candidates = t->primaries();
-    for (NodeAddress& r : t->replicas()) candidates.push_back(std::move(r));
-  }
-  for (const NodeAddress& s : options_.startup_nodes)
-    if (std::find(candidates.begin(), candidates.end(), s) == candidates.end()) candidates.push_back(s);
-  std::error_code last = make_error_code(errc::not_connected);
-  for (const NodeAddress& addr : candidates) {
-    if (expired(deadline)) return make_error_code(errc::timeout);
-    NodeConnections& conn = node(addr);
-    const Deadline attempt = std::min(deadline, deadline_after(options_.connect_timeout + options_.command_timeout));
-    Command shards{"CLUSTER", "SHARDS"};
-    Reply reply;
-    if (std::error_code ec = conn.run(&shards, 1, &reply, attempt)) {
-      last = ec;
-      if (ec == errc::auth_failed) return ec;
-      continue;
-    }
-    // NOAUTH / WRONGPASS without a handshake AUTH (no password configured): bad credentials, not
-    // an old server.
-    if (reply.is_error() && classify_error(reply.str()) == ErrorKind::Auth) return make_error_code(errc::auth_failed);
-    try {
-      if (reply.is_error()) {
-        // Redis < 7: no CLUSTER SHARDS; CLUSTER SLOTS has the same slot map without health.
-        Command slots{"CLUSTER", "SLOTS"};
-        if (std::error_code ec = conn.run(&slots, 1, &reply, attempt)) {
-          last = ec;
-          continue;
-        }
-        if (reply.is_error()) {
-          last = make_error_code(errc::protocol_error);
-          continue;
-        }
-        out = Topology::from_cluster_slots(reply, addr, options_.address_remap);
-      } else {
-        out = Topology::from_cluster_shards(reply, addr, options_.address_remap);
-      }
-    } catch (const ProtocolError&) {
-      last = make_error_code(errc::protocol_error);
-      continue;
-    }
-    if (out.shards().empty()) {  // a node not (yet) part of a cluster
-      last = make_error_code(errc::protocol_error);
-      continue;
-    }
-    return {};
-  }
-  return last;
-}
-
-void ClusterClient::check_coverage(const Topology& t) {
-  if (t.fully_covered() || options_.skip_full_coverage_check) return;
-  // Honour the servers' own setting: with cluster-require-full-coverage no, they serve the
-  // covered slots, and so do we.
-  Reply r = execute_on_one(Command{"CONFIG", "GET", "cluster-require-full-coverage"}, t.primaries().front(),
-                           deadline_after(options_.command_timeout), true);
-  if (r.is_array() && r.elements().size() == 2 && r.elements()[1].str() == "no") return;
-  std::string holes;
-  for (auto [a, b] : t.uncovered_ranges())
-    holes += (holes.empty() ? "" : ", ") + std::to_string(a) + "-" + std::to_string(b);
-  throw SlotNotCoveredError("not all slots are covered by the cluster (uncovered: " + holes + ")");
-}
-
-void ClusterClient::refresh_topology() {
-  if (std::error_code ec = holder_.refresh_now(deadline_after(options_.command_timeout)))
-    throw_error(ec, "refreshing the cluster slot map");
-}
-
-void ClusterClient::refresh_after_fault(std::uint64_t seen_version, Deadline deadline) {
-  moved_since_refresh_ = 0;
-  holder_.refresh(seen_version, deadline);  // a failure here shows up as the retry's own error
 }
 
 // ---- nodes ------------------------------------------------------------------------------
@@ -306,9 +221,7 @@ Reply ClusterClient::execute(const Command& cmd) {
 }
 
 void ClusterClient::backoff(int attempt, Deadline deadline) {
-  // 5 ms doubling to 320 ms: long enough for a failover election, short enough for a TRYAGAIN.
-  const auto pause = std::chrono::milliseconds(5) * (1 << std::min(attempt, 6));
-  boost::this_fiber::sleep_until(std::min(deadline, deadline_after(pause)));
+  boost::this_fiber::sleep_until(std::min(deadline, deadline_after(backoff_delay(attempt))));
 }
 
 [[noreturn]] void ClusterClient::fail(std::error_code ec, const NodeAddress& node, std::string_view what) {
@@ -316,141 +229,142 @@ void ClusterClient::backoff(int attempt, Deadline deadline) {
     const std::string& text = this->node(node).error_text();
     throw AuthenticationError((text.empty() ? std::string("authentication failed") : text) + " (" + node.to_string() + ")", ec);
   }
+  if (classify_failure(ec) == Outcome::Timeout) ++stats_.timeouts;
   throw_error(ec, upper(what) + " on " + node.to_string());
 }
 
+[[noreturn]] void ClusterClient::give_up(const Command& cmd, Outcome outcome, std::error_code ec, const NodeAddress& node,
+                                         const std::string& last_problem) {
+  const std::string name = upper(cmd.name());
+  switch (outcome) {
+    case Outcome::ConnectionError:
+    case Outcome::Timeout:
+    case Outcome::Fatal:
+      fail(ec, node, cmd.name());
+    case Outcome::Moved:
+    case Outcome::Ask:
+      throw RedirectLimitError(name + ": TTL exhausted after " + std::to_string(options_.max_redirects) +
+                               " sends (last: " + last_problem + ")");
+    case Outcome::SlotNotCovered:
+      throw SlotNotCoveredError(name + ": " + last_problem + " by any node");
+    case Outcome::ClusterDown:
+      throw ClusterDownError(name + ": deadline passed while the cluster was down (last: " + last_problem + ")");
+    case Outcome::TryAgain:
+      throw TryAgainError(name + ": deadline passed while retrying (last: " + last_problem + ")");
+    default:
+      ++stats_.timeouts;
+      throw TimeoutError(name + " deadline passed while retrying (last: " + last_problem + ")");
+  }
+}
+
 Reply ClusterClient::execute_on_slot(const Command& cmd, std::uint16_t slot, bool read_only, Deadline deadline) {
+  const RetryPolicy policy = retry_policy();
   std::optional<NodeAddress> ask_target;
   std::string last_problem;
-  bool replica_failed = false;
-  for (int attempt = 0; attempt < options_.max_redirects; ++attempt) {
+  bool primary_only = false;
+  int redirects = 0;
+  int faults = 0;  // back-offs so far: the pause doubles with each
+  // Bounded by the deadline (every branch below that does not return waits or makes a round trip)
+  // and, for redirects, by max_redirects; the count is a last guard against a deadline of never.
+  for (long pass = 0; pass < 1'000'000; ++pass) {
     const std::uint64_t version = holder_.version();
     const auto topology = holder_.current();
+    Attempt a{.read_only = read_only, .redirects = redirects};
     NodeAddress target;
-    if (ask_target) {
-      target = *ask_target;
-    } else if (topology->shard_for_slot(slot) == nullptr) {
-      // Uncovered right now (a failover in progress): refresh and look again.
-      last_problem = "slot " + std::to_string(slot) + " not covered";
-      refresh_after_fault(version, deadline);
-      if (holder_.current()->shard_for_slot(slot) == nullptr) {
-        // Still unserved when the time or the TTL runs out: say so (ClusterOptions promises
-        // SlotNotCoveredError), not a bare timeout / redirect limit.
-        if (expired(deadline) || attempt + 1 >= options_.max_redirects)
-          throw SlotNotCoveredError(upper(cmd.name()) + ": " + last_problem + " by any node");
-        backoff(attempt, deadline);
-        continue;
-      }
-      target = pick_for_slot(*holder_.current(), slot, read_only && !replica_failed);
-    } else {
-      target = pick_for_slot(*topology, slot, read_only && !replica_failed);
-    }
-
     Reply replies[2];
     std::error_code ec;
-    NodeConnections& conn = node(target);
     if (ask_target) {
-      // ASK: this one command, once, at the importing node, preceded by ASKING (spec §ASK).
-      Command batch[2] = {Command{"ASKING"}, cmd};
-      ec = conn.run(batch, 2, replies, deadline);
-      replies[0] = std::move(replies[1]);
-      ask_target.reset();
+      target = *ask_target;
+    } else if (const Shard* shard = topology->shard_for_slot(slot)) {
+      target = read_only && !primary_only ? pick_for_read(*shard) : shard->primary;
+      a.via_replica = !(target == shard->primary);
     } else {
-      ec = conn.run(&cmd, 1, replies, deadline);
+      // Uncovered right now (a failover in progress).
+      a.outcome = Outcome::SlotNotCovered;
+      last_problem = "slot " + std::to_string(slot) + " not covered";
     }
-    if (ec) {
-      if (!is_connection_fault(ec)) fail(ec, target, cmd.name());
-      // The node is gone or unreachable: a replica read falls back to the primary; otherwise
-      // refresh the map (single-flight) and retry where it now points.
-      ++redirects_;
-      last_problem = target.to_string() + ": " + ec.message();
-      if (read_only && options_.read_from_replicas && !replica_failed) {
-        const Shard* s = topology->shard_for_slot(slot);
-        if (s && !(s->primary == target)) {
-          replica_failed = true;
-          continue;
-        }
+    if (a.outcome == Outcome::None) {
+      if (ask_target) {
+        // ASK: this one command, once, at the importing node, preceded by ASKING (spec §ASK).
+        Command batch[2] = {Command{"ASKING"}, cmd};
+        ec = run_on(target, batch, 2, replies, deadline, &a.written);
+        replies[0] = std::move(replies[1]);
+        ask_target.reset();
+      } else {
+        ec = run_on(target, &cmd, 1, replies, deadline, &a.written);
       }
-      refresh_after_fault(version, deadline);
-      backoff(attempt, deadline);
-      if (expired(deadline)) fail(ec, target, cmd.name());
-      continue;
+      a.outcome = ec ? classify_failure(ec) : classify_outcome(replies[0]);
+      if (ec) {
+        last_problem = target.to_string() + ": " + ec.message();
+      } else if (a.outcome != Outcome::Final) {
+        last_problem = std::string(replies[0].str());
+      }
     }
-    Reply& reply = replies[0];
-    if (!reply.is_error()) return std::move(reply);
-    const ErrorKind kind = classify_error(reply.str());
-    switch (kind) {
-      case ErrorKind::Moved: {
-        auto r = parse_redirect(reply.str());
-        if (!r) return std::move(reply);
-        ++redirects_;
-        if (r->host.empty()) r->host = target.host;
-        NodeAddress owner{r->host, r->port};
-        if (options_.address_remap) owner = options_.address_remap(owner);
-        last_problem = std::string(reply.str());
+    const Decision d = decide(policy, a);
+    if (d.action == Action::Done) return std::move(replies[0]);
+    if (d.suspect_node) mark_suspect(target);
+    if (d.action == Action::GiveUp) give_up(cmd, a.outcome, ec, target, last_problem);
+
+    if (d.redirect) {
+      ++stats_.redirects;
+      ++redirects;
+      auto r = parse_redirect(replies[0].str());  // classify_outcome checked it parses
+      if (r->host.empty()) r->host = target.host;
+      NodeAddress to{r->host, r->port};
+      if (options_.address_remap) to = options_.address_remap(to);
+      if (a.outcome == Outcome::Ask) {
+        ask_target = to;
+      } else {
         if (++moved_since_refresh_ >= options_.reinitialize_steps) {
           refresh_after_fault(version, deadline);
         } else {
-          holder_.move_slot(r->slot, owner);
+          holder_.move_slot(r->slot, to);
         }
         // Go where the server says even if the refreshed map still disagrees (it converges).
-        if (auto s = holder_.current()->shard_for_slot(slot); !s || !(s->primary == owner))
-          holder_.move_slot(r->slot, owner);
-        break;
+        if (auto s = holder_.current()->shard_for_slot(slot); !s || !(s->primary == to)) holder_.move_slot(r->slot, to);
       }
-      case ErrorKind::Ask: {
-        auto r = parse_redirect(reply.str());
-        if (!r) return std::move(reply);
-        ++redirects_;
-        if (r->host.empty()) r->host = target.host;
-        NodeAddress to{r->host, r->port};
-        if (options_.address_remap) to = options_.address_remap(to);
-        ask_target = to;
-        last_problem = std::string(reply.str());
-        break;
-      }
-      case ErrorKind::TryAgain:
-      case ErrorKind::Loading:
-        ++redirects_;
-        last_problem = std::string(reply.str());
-        backoff(attempt, deadline);
-        break;
-      case ErrorKind::ClusterDown:
-      case ErrorKind::MasterDown:
-      case ErrorKind::ReadOnly:
-        // The shard is failing over, or we wrote to a primary that was demoted.
-        ++redirects_;
-        last_problem = std::string(reply.str());
-        refresh_after_fault(version, deadline);
-        backoff(attempt, deadline);
-        break;
-      default:
-        return std::move(reply);
+    } else {
+      ++stats_.retries;
     }
-    if (expired(deadline))
-      throw TimeoutError(upper(cmd.name()) + " deadline passed while retrying (last: " + last_problem + ")");
+    if (d.primary_only) {
+      // A replica failed the read: the primary is the next try, at once (no refresh, no pause).
+      primary_only = true;
+      continue;
+    }
+    if (d.refresh == Refresh::Wait) {
+      refresh_after_fault(version, deadline);
+    } else if (d.refresh == Refresh::Background) {
+      request_background_refresh();
+    }
+    if (d.back_off) backoff(faults++, deadline);
+    if (expired(deadline)) give_up(cmd, a.outcome, ec ? ec : make_error_code(errc::timeout), target, last_problem);
   }
-  throw RedirectLimitError(upper(cmd.name()) + ": TTL exhausted after " + std::to_string(options_.max_redirects) +
-                           " redirections/retries (last: " + last_problem + ")");
+  give_up(cmd, Outcome::Timeout, make_error_code(errc::timeout), NodeAddress{}, last_problem);
 }
 
 Reply ClusterClient::execute_on_one(const Command& cmd, const NodeAddress& target, Deadline deadline, bool any_primary) {
+  const RetryPolicy policy = retry_policy();
+  const CommandInfo* info = lookup_command(cmd);
   NodeAddress to = target;
-  for (int attempt = 0; attempt < options_.max_redirects; ++attempt) {
+  for (int faults = 0; faults < 1'000'000; ++faults) {
     Reply reply;
     const std::uint64_t version = holder_.version();
-    std::error_code ec = node(to).run(&cmd, 1, &reply, deadline);
+    Attempt a{.read_only = info != nullptr && info->has(kReadOnly), .fixed_node = true};
+    std::error_code ec = run_on(to, &cmd, 1, &reply, deadline, &a.written);
     if (!ec) return reply;
-    if (!is_connection_fault(ec) || !any_primary) fail(ec, to, cmd.name());
-    // A keyless command may run anywhere of its kind: pick another primary after a refresh.
-    ++redirects_;
+    a.outcome = classify_failure(ec);
+    const Decision d = decide(policy, a);
+    if (d.suspect_node) mark_suspect(to);
+    // A command for one chosen node cannot go elsewhere; a keyless one may run on any primary.
+    if (d.action != Action::Retry || !any_primary) fail(ec, to, cmd.name());
+    ++stats_.retries;
     refresh_after_fault(version, deadline);
-    backoff(attempt, deadline);
+    backoff(faults, deadline);
     if (expired(deadline)) fail(ec, to, cmd.name());
     to = random_primary();
     if (target == default_node_) default_node_ = to;
   }
-  throw RedirectLimitError(upper(cmd.name()) + ": TTL exhausted");
+  fail(make_error_code(errc::timeout), to, cmd.name());
 }
 
 NodeReplies ClusterClient::execute_on_nodes(const std::vector<NodeAddress>& nodes, const Command& cmd, Deadline deadline) {
@@ -462,7 +376,7 @@ NodeReplies ClusterClient::execute_on_nodes(const std::vector<NodeAddress>& node
     fibers.reserve(nodes.size());
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       replies[i].first = nodes[i];
-      fibers.emplace_back([&, i] { errors[i] = node(nodes[i]).run(&cmd, 1, &replies[i].second, deadline); });
+      fibers.emplace_back([&, i] { errors[i] = run_on(nodes[i], &cmd, 1, &replies[i].second, deadline); });
     }
   }
   for (std::size_t i = 0; i < nodes.size(); ++i)

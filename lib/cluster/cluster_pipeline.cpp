@@ -18,7 +18,7 @@ std::vector<Reply> ClusterPipeline::execute(bool raise_on_error) {
 
 std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds, bool raise_on_error) {
   if (std::any_of(cmds.begin(), cmds.end(), counts_own_writes)) return run_wait_pipeline(cmds, raise_on_error);
-  PipelinePlan plan(static_cast<std::size_t>(std::max(options_.max_redirects - 1, 0)), options_.address_remap);
+  PipelinePlan plan(retry_policy(), options_.address_remap);
   auto budget = std::chrono::duration_cast<Clock::duration>(options_.command_timeout);
   bool forever = false;
   for (const Command& cmd : cmds) {
@@ -60,8 +60,9 @@ std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds,
             owner.push_back(item.index);
           }
           std::vector<Reply> replies(out.size());
-          if (std::error_code ec = node(b->node).run(out.data(), out.size(), replies.data(), deadline)) {
-            plan.fail_node(b->node, ec);
+          bool written = true;
+          if (std::error_code ec = run_on(b->node, out.data(), out.size(), replies.data(), deadline, &written)) {
+            plan.fail_node(b->node, ec, written);
             return;
           }
           for (std::size_t i = 0; i < out.size(); ++i)
@@ -70,19 +71,25 @@ std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds,
       }
     }
     const PipelinePlan::RoundSummary summary = plan.finish_round();
-    redirects_ += summary.retries;
+    stats_.redirects += summary.redirects;
+    stats_.retries += summary.retries - summary.redirects;
     for (const PipelinePlan::SlotMove& m : summary.moved) holder_.move_slot(m.slot, m.node);
+    for (const NodeAddress& n : summary.suspects) mark_suspect(n);
     if (summary.refresh_topology) refresh_after_fault(version, deadline);
+    if (summary.refresh_background) request_background_refresh();
     if (summary.back_off && !plan.done()) backoff(round, deadline);
-    if (!plan.done() && expired(deadline)) throw TimeoutError("cluster pipeline: deadline passed while retrying");
+    if (!plan.done() && expired(deadline)) plan.give_up();
   }
 
+  // The first command given up decides the error (the same mapping as for single commands).
   for (std::size_t i = 0; i < cmds.size(); ++i) {
     if (plan.status(i) != PipelinePlan::Status::Exhausted) continue;
-    const NodeAddress& last = plan.last_node(i);
-    if (plan.error(i)) fail(plan.error(i), last, cmds[i].name());
-    throw RedirectLimitError(std::string(cmds[i].name()) + " in a cluster pipeline: TTL exhausted (last: " +
-                             (plan.reply(i).is_error() ? std::string(plan.reply(i).str()) : last.to_string()) + ")");
+    const Outcome o = plan.last_outcome(i);
+    std::error_code ec = plan.error(i);
+    if (!ec && (o == Outcome::ConnectionError || o == Outcome::Timeout)) ec = make_error_code(errc::timeout);
+    const std::string last =
+        plan.reply(i).is_error() ? std::string(plan.reply(i).str()) : plan.last_node(i).to_string();
+    give_up(cmds[i], o, ec, plan.last_node(i), "in a cluster pipeline: " + last);
   }
   std::vector<Reply> replies = plan.take_replies();
   if (raise_on_error) raise_first_error(replies);

@@ -3,6 +3,7 @@
 #include "fibredis/errors.hpp"
 #include "fibredis/resp/error_reply.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -10,30 +11,7 @@
 
 namespace fibredis {
 
-Outcome classify_outcome(const Reply& reply) noexcept {
-  if (!reply.is_error()) return Outcome::Final;
-  switch (classify_error(reply.str())) {
-    case ErrorKind::Moved:
-    case ErrorKind::Ask:
-      // A redirect we cannot follow is the server's answer, not something to retry.
-      try {
-        const auto r = parse_redirect(reply.str());
-        if (!r) return Outcome::Final;
-        return r->ask ? Outcome::Ask : Outcome::Moved;
-      } catch (...) {  // parse_redirect allocates the host string
-        return Outcome::Final;
-      }
-    case ErrorKind::TryAgain: return Outcome::TryAgain;
-    case ErrorKind::ClusterDown: return Outcome::ClusterDown;
-    case ErrorKind::Loading: return Outcome::Loading;
-    case ErrorKind::MasterDown: return Outcome::MasterDown;
-    case ErrorKind::ReadOnly: return Outcome::ReadOnly;
-    default: return Outcome::Final;
-  }
-}
-
-PipelinePlan::PipelinePlan(std::size_t max_redirects, AddressMap map)
-    : max_redirects_(max_redirects), map_(std::move(map)) {}
+PipelinePlan::PipelinePlan(RetryPolicy policy, AddressMap map) : policy_(policy), map_(std::move(map)) {}
 
 std::size_t PipelinePlan::add(Entry e) {
   if (rounds_ != 0) throw UsageError("PipelinePlan::add after the first round");
@@ -110,14 +88,15 @@ PipelinePlan::Cmd& PipelinePlan::reported(std::size_t index) {
 
 void PipelinePlan::set_reply(std::size_t index, Reply reply) {
   Cmd& c = reported(index);
-  Outcome o = classify_outcome(reply);
-  // On a node the caller chose, READONLY and MASTERDOWN are that node's answer: re-sending to
-  // the same node cannot change it.
-  if (c.entry.node && (o == Outcome::ReadOnly || o == Outcome::MasterDown)) o = Outcome::Final;
+  const Outcome o = classify_outcome(reply);
   c.reply = std::move(reply);
   c.error = {};
   c.outcome = o;
-  if (o == Outcome::Final) {
+  c.written = true;
+  // On a node the caller chose, READONLY and MASTERDOWN are that node's answer (decide() says
+  // Done): re-sending to the same node cannot change it.
+  const Decision d = decide(policy_, Attempt{.outcome = o, .fixed_node = c.entry.node.has_value()});
+  if (d.action == Action::Done) {
     c.status = Status::Done;
     c.in_round = false;
     --pending_;
@@ -136,18 +115,20 @@ void PipelinePlan::apply_redirect(Cmd& c, bool ask) {
   c.asking = ask;
 }
 
-void PipelinePlan::set_error(std::size_t index, std::error_code ec) {
+void PipelinePlan::set_error(std::size_t index, std::error_code ec, bool written) {
   Cmd& c = reported(index);
-  c.outcome = Outcome::ConnectionError;
-  c.error = ec ? ec : make_error_code(errc::connection_closed);
+  if (!ec) ec = make_error_code(errc::connection_closed);
+  c.outcome = classify_failure(ec);
+  c.error = ec;
+  c.written = written;
   c.reply = Reply();
 }
 
-void PipelinePlan::fail_node(const NodeAddress& node, std::error_code ec) {
+void PipelinePlan::fail_node(const NodeAddress& node, std::error_code ec, bool written) {
   if (!round_open_) throw std::logic_error("PipelinePlan::fail_node: no round is open");
   for (std::size_t i = 0; i < cmds_.size(); ++i) {
     const Cmd& c = cmds_[i];
-    if (c.in_round && c.outcome == Outcome::None && c.sent_to == node) set_error(i, ec);
+    if (c.in_round && c.outcome == Outcome::None && c.sent_to == node) set_error(i, ec, written);
   }
 }
 
@@ -161,41 +142,39 @@ PipelinePlan::RoundSummary PipelinePlan::finish_round() {
     if (c.in_round && c.outcome == Outcome::None) {
       c.outcome = Outcome::ConnectionError;
       c.error = make_error_code(errc::connection_closed);
+      c.written = true;
       c.reply = Reply();
+    }
+    if (c.outcome == Outcome::None || c.outcome == Outcome::Final)
+      throw std::logic_error("PipelinePlan: pending command without a retry outcome");
+    const Decision d = decide(policy_, Attempt{.outcome = c.outcome,
+                                               .written = c.written,
+                                               .read_only = c.entry.read_only,
+                                               .via_replica = c.via_replica,
+                                               .fixed_node = c.entry.node.has_value(),
+                                               .redirects = c.redirects});
+    if (d.suspect_node && c.in_round &&
+        std::find(s.suspects.begin(), s.suspects.end(), c.sent_to) == s.suspects.end())
+      s.suspects.push_back(c.sent_to);
+    c.in_round = false;
+    c.via_replica = false;
+    if (d.action != Action::Retry) {
+      c.status = Status::Exhausted;
+      c.redirect.reset();
+      --pending_;
+      ++s.exhausted;
+      continue;
     }
     // A replica that failed a read is not tried again for this command (DESIGN: "fallback to
     // the primary when a replica fails").
-    const bool replica_failed = c.via_replica;
-    switch (c.outcome) {
-      case Outcome::Moved:
-      case Outcome::Ask:
-        break;  // the redirect target is set; nothing to wait for
-      case Outcome::TryAgain:
-        s.back_off = true;
-        break;
-      case Outcome::Loading:
-        s.back_off = true;
-        c.primary_only = c.primary_only || replica_failed;
-        break;
-      case Outcome::ClusterDown:
-      case Outcome::SlotNotCovered:
-        s.refresh_topology = true;
-        s.back_off = true;
-        break;
-      case Outcome::MasterDown:
-      case Outcome::ConnectionError:
-        s.refresh_topology = true;
-        c.primary_only = c.primary_only || replica_failed;
-        break;
-      case Outcome::ReadOnly:
-        s.refresh_topology = true;
-        break;
-      case Outcome::None:
-      case Outcome::Final:
-        throw std::logic_error("PipelinePlan: pending command without a retry outcome");
+    c.primary_only = c.primary_only || d.primary_only;
+    if (d.redirect) {
+      ++c.redirects;
+      ++s.redirects;
     }
-    c.in_round = false;
-    c.via_replica = false;
+    s.refresh_topology = s.refresh_topology || d.refresh == Refresh::Wait;
+    s.refresh_background = s.refresh_background || d.refresh == Refresh::Background;
+    s.back_off = s.back_off || d.back_off;
     ++s.retries;
   }
 
@@ -211,20 +190,22 @@ PipelinePlan::RoundSummary PipelinePlan::finish_round() {
     }
   }
   moved_.clear();
-
-  if (s.retries > 0 && rounds_ > max_redirects_) {
-    for (Cmd& c : cmds_) {
-      if (c.status != Status::Pending) continue;
-      c.status = Status::Exhausted;
-      c.redirect.reset();
-    }
-    s.exhausted = s.retries;
-    s.retries = 0;
-    s.back_off = false;  // nothing left to wait for; a refresh still helps the next caller
-    pending_ = 0;
-  }
+  if (s.retries == 0) s.back_off = false;  // nothing left to wait for; a refresh still helps others
   s.done = done();
   return s;
+}
+
+std::size_t PipelinePlan::give_up() {
+  if (round_open_) throw std::logic_error("PipelinePlan::give_up: a round is open");
+  std::size_t n = 0;
+  for (Cmd& c : cmds_) {
+    if (c.status != Status::Pending) continue;
+    c.status = Status::Exhausted;
+    c.redirect.reset();
+    ++n;
+  }
+  pending_ = 0;
+  return n;
 }
 
 std::vector<Reply> PipelinePlan::take_replies() {

@@ -425,4 +425,21 @@ bool Topology::same_layout(const Topology& other) const {
   return true;
 }
 
+std::size_t newest_view(const std::vector<TopologyView>& views) {
+  std::uint64_t top = 0;
+  for (const TopologyView& v : views) top = std::max(top, v.current_epoch);
+  std::size_t best = views.size();
+  std::size_t best_votes = 0;
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    if (views[i].current_epoch != top) continue;
+    std::size_t votes = 0;
+    for (const TopologyView& other : views) votes += views[i].topology->same_layout(*other.topology) ? 1 : 0;
+    if (best == views.size() || votes > best_votes) {
+      best = i;
+      best_votes = votes;
+    }
+  }
+  return best;
+}
+
 }  // namespace fibredis

@@ -8,8 +8,8 @@
 
 namespace fibredis {
 
-TopologyHolder::TopologyHolder(Fetch fetch, std::chrono::milliseconds min_interval)
-    : fetch_(std::move(fetch)), min_interval_(min_interval) {}
+TopologyHolder::TopologyHolder(Fetch fetch, std::chrono::milliseconds min_interval, OnSwap on_swap)
+    : fetch_(std::move(fetch)), on_swap_(std::move(on_swap)), min_interval_(min_interval) {}
 
 std::error_code TopologyHolder::refresh(std::uint64_t seen_version, Deadline deadline) {
   if (current_ && version_ > seen_version) return {};  // someone refreshed since the caller looked
@@ -36,8 +36,10 @@ std::error_code TopologyHolder::refresh(std::uint64_t seen_version, Deadline dea
     ++refreshes_;
     last_refresh_ = Clock::now();
     if (!ec) {
+      std::shared_ptr<const Topology> before = std::move(current_);
       current_ = std::make_shared<const Topology>(std::move(fresh));
       ++version_;
+      if (on_swap_ && before) on_swap_(*before, *current_);
     }
   }
   last_error_ = ec;

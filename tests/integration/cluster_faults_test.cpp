@@ -1,8 +1,11 @@
 // ClusterClient under faults, each on its own fresh 3 + 3 cluster (stopped at the end, also on
 // failure): a live reshard followed by a manual CLUSTER FAILOVER under load must cost nothing (no
-// error reaches a caller, no acknowledged write is lost); a primary killed with SIGKILL under load
-// costs a bounded window of typed errors, after which the client recovers by itself; and the
-// periodic refresh picks up a failover that no command noticed.
+// error reaches a caller, no acknowledged write is lost); a primary killed with SIGKILL, or
+// stopped with SIGSTOP for 15 s (no RST: it just never answers), under load costs typed errors
+// only until its replica is promoted plus 1 s, after which the client recovers by itself; a write
+// parked on a stopped primary is re-sent or refused as retry_unknown_writes says; the periodic
+// refresh picks up a failover that no command noticed; a slotless node and a cluster stuck in
+// CLUSTERDOWN are handled.
 //
 // The load: 200 fibers doing SET-then-GET on 20,000 keys, each fiber owning a disjoint set of
 // keys and remembering the last acknowledged value of each (and the value of a SET that failed,
@@ -411,6 +414,8 @@ TEST_CASE("kill -9 of a primary under load: typed errors in a bounded window, th
                 << ms_between(t_kill, *load.first_failure()) << " to " << ms_between(t_kill, *load.last_failure())
                 << " ms after the kill\n";
       CHECK(*load.last_failure() - t_kill < 30s);  // errors stop: the window is bounded
+      // ...and only until the promotion (as ROLE polled every 100 ms saw it) plus 1 s.
+      CHECK(ms_between(t_kill, *load.last_failure()) - promoted_ms < 1000);
     }
     for (const auto& [kind, n] : load.errors_by_kind()) {
       INFO(kind);
@@ -469,5 +474,245 @@ TEST_CASE("refresh_interval picks up a failover no command noticed", "[cluster][
     CHECK(rc.set(k, "after"));
     CHECK(rc.redirects() == redirects0);
     CHECK(test::redis_cli(replica, "GET '" + k + "'") == "after");
+  });
+}
+
+namespace {
+
+// Polls ROLE of `port` off the fiber thread until it says `role` (≤ limit); the time it was seen.
+std::optional<SteadyClock::time_point> wait_for_role(std::uint16_t port, const std::string& role,
+                                                     std::chrono::milliseconds limit) {
+  std::optional<SteadyClock::time_point> seen;
+  OffThread watch([&] {
+    const auto end = SteadyClock::now() + limit;
+    while (!seen && SteadyClock::now() < end) {
+      if (role_of(port) == role) {
+        seen = SteadyClock::now();
+      } else {
+        std::this_thread::sleep_for(100ms);
+      }
+    }
+  });
+  watch.wait(limit + 10s);
+  return seen;
+}
+
+// A key whose slot the primary on `port` serves.
+std::string key_on(ClusterClient& rc, std::uint16_t port, const std::string& prefix) {
+  for (int i = 0; i < 100'000; ++i) {
+    std::string k = prefix + std::to_string(i);
+    if (rc.get_node_from_key(k) == NodeAddress{"127.0.0.1", port}) return k;
+  }
+  FAIL("no key on port " << port);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("SIGSTOP of a primary under load: errors end when the replica is promoted, then it rejoins",
+          "[cluster][faults][sigstop]") {
+  FreshCluster cluster;
+  const test::ClusterInfo& c = cluster.info;
+  const std::uint16_t victim = c.ports[1];
+  const std::uint16_t heir = replica_of(c, victim);
+  const pid_t pid = test::server_pid(victim);
+  constexpr auto kCommandTimeout = 2000ms;
+  constexpr auto kStop = 15s;
+
+  Runtime rt;
+  rt.run([&] {
+    ClusterClient rc(options_for(c, kCommandTimeout));
+    Load load(rc, "stop:");
+    load.watch_slots(slots_of(rc, NodeAddress{"127.0.0.1", victim}));
+    load.start();
+    boost::this_fiber::sleep_for(1s);
+    REQUIRE(load.errors() == 0);
+
+    const auto t_stop = SteadyClock::now();
+    REQUIRE(::kill(pid, SIGSTOP) == 0);
+    const auto promoted = wait_for_role(heir, "master", 30s);
+    if (!promoted) ::kill(pid, SIGCONT);
+    REQUIRE(promoted);
+    const double promoted_ms = ms_between(t_stop, *promoted);
+    const bool recovered = fiber_wait_until([&] { return load.watched_successes_since(*promoted) >= 100; }, 10s);
+    // Keep the node stopped for the whole 15 s while the load runs on the new layout.
+    boost::this_fiber::sleep_until(t_stop + kStop);
+    REQUIRE(::kill(pid, SIGCONT) == 0);
+    const auto rejoined = wait_for_role(victim, "slave", 30s);
+    boost::this_fiber::sleep_for(1s);
+    load.stop();
+
+    load.print("SIGSTOP 15 s");
+    CHECK(recovered);
+    const auto first_ok = load.first_watched_success_after(t_stop);
+    REQUIRE(first_ok);
+    std::cout << "[SIGSTOP] replica promoted (seen by ROLE) " << promoted_ms << " ms after the stop; first success on "
+              << "the stopped shard " << ms_between(t_stop, *first_ok) << " ms after the stop\n";
+    if (load.last_failure()) {
+      std::cout << "[SIGSTOP] errors from " << ms_between(t_stop, *load.first_failure()) << " to "
+                << ms_between(t_stop, *load.last_failure()) << " ms after the stop\n";
+      // Errors only until the promotion (as ROLE polled every 100 ms saw it) plus 1 s.
+      CHECK(ms_between(*promoted, *load.last_failure()) < 1000);
+    }
+    for (const auto& [kind, n] : load.errors_by_kind()) {
+      INFO(kind);
+      CHECK(kind.rfind("NOT", 0) != 0);  // every error is a typed fibredis::Error
+    }
+    CHECK(load.max_latency_ms() < std::chrono::duration<double, std::milli>(kCommandTimeout).count() + 1500);
+    CHECK(rejoined);  // the old primary came back as a replica
+    if (rejoined) std::cout << "[SIGSTOP] old primary a replica " << ms_between(t_stop + kStop, *rejoined) << " ms after SIGCONT\n";
+    const std::size_t lost = load.lost_writes();
+    std::cout << "[SIGSTOP] lost acknowledged writes: " << lost << " of " << load.keys() << " keys; read mismatches "
+              << load.read_mismatches() << "\n";
+    CHECK(lost <= load.keys() / 100);
+    CHECK(load.read_mismatches() == 0);
+    CHECK(rc.stats().retries > 0);
+    CHECK(rc.stats().timeouts > 0);
+    // The client never routes to the stopped node once the replica took over.
+    CHECK(rc.get_node_from_key(key_on(rc, heir, "stop:probe:")) == NodeAddress{"127.0.0.1", heir});
+  });
+}
+
+TEST_CASE("a write parked on a stopped primary: retried by default, refused with retry_unknown_writes off",
+          "[cluster][faults][sigstop]") {
+  FreshCluster cluster;
+  const test::ClusterInfo& c = cluster.info;
+  const std::uint16_t victim = c.ports[0];
+  const std::uint16_t heir = replica_of(c, victim);
+  const pid_t pid = test::server_pid(victim);
+
+  Runtime rt;
+  rt.run([&] {
+    // A deadline far beyond the failover: whatever ends these calls early is the client's doing.
+    ClusterOptions lenient = options_for(c, 15000ms);
+    ClusterOptions strict = lenient;
+    strict.retry_unknown_writes = false;
+    ClusterClient at_least_once(lenient);
+    ClusterClient at_most_once(strict);
+    CHECK(lenient.retry_unknown_writes);  // the documented default
+    const std::string k1 = key_on(at_least_once, victim, "park:a:");
+    const std::string k2 = key_on(at_least_once, victim, "park:b:");
+    at_most_once.set(k2, "before");
+
+    REQUIRE(::kill(pid, SIGSTOP) == 0);
+    const auto t_stop = SteadyClock::now();
+    std::string set1, set2, get2;
+    double set1_ms = 0, set2_ms = 0, get2_ms = 0;
+    {
+      std::vector<fibredis::Fiber> calls;
+      calls.emplace_back([&] {
+        try {
+          set1 = at_least_once.set(k1, "v1") ? "ok" : "not set";
+        } catch (const std::exception& e) {
+          set1 = error_kind(e) + ": " + e.what();
+        }
+        set1_ms = ms_between(t_stop, SteadyClock::now());
+      });
+      calls.emplace_back([&] {
+        try {
+          set2 = at_most_once.set(k2, "v2") ? "ok" : "not set";
+        } catch (const std::exception& e) {
+          set2 = error_kind(e);
+        }
+        set2_ms = ms_between(t_stop, SteadyClock::now());
+      });
+      calls.emplace_back([&] {
+        try {
+          get2 = at_most_once.get(k2).value_or("(nil)");
+        } catch (const std::exception& e) {
+          get2 = error_kind(e);
+        }
+        get2_ms = ms_between(t_stop, SteadyClock::now());
+      });
+    }
+    const auto promoted = wait_for_role(heir, "master", 1s);  // already promoted: the calls ended after it
+    ::kill(pid, SIGCONT);
+    std::cout << "[parked] SET (at-least-once): " << set1 << " after " << set1_ms << " ms; SET (at-most-once): " << set2
+              << " after " << set2_ms << " ms; GET (at-most-once): " << get2 << " after " << get2_ms << " ms\n";
+    CHECK(promoted);
+    // At-least-once: the parked SET was re-sent to the new primary and acknowledged there.
+    CHECK(set1 == "ok");
+    CHECK(test::redis_cli(heir, "GET '" + k1 + "'") == "v1");
+    // At-most-once: the written SET's outcome is unknown, so the caller is told, well before
+    // its deadline (the connection to the demoted node is broken as soon as the map shows it).
+    CHECK(set2 == "ConnectionError");
+    CHECK(set2_ms < 12000);
+    // A read is retried either way: GET answers from the new primary.
+    CHECK((get2 == "before" || get2 == "v2"));
+    CHECK(get2_ms < 12000);
+    CHECK(set1_ms < 12000);
+    wait_for_role(victim, "slave", 30s);
+  });
+}
+
+TEST_CASE("a node that owns no slots: the coverage check neither crashes nor passes", "[cluster][faults][coverage]") {
+  FreshCluster cluster;
+  const test::ClusterInfo& c = cluster.info;
+  const std::uint16_t lone = c.ports[5];  // a replica, reset into a cluster of its own with no slots
+  REQUIRE(test::redis_cli(lone, "CLUSTER RESET HARD") == "OK");
+  Runtime rt;
+  rt.run([&] {
+    ClusterOptions o = options_for(c, 2000ms);
+    o.startup_nodes = {{"127.0.0.1", lone}};
+    try {
+      ClusterClient rc(o);
+      FAIL("a client on a slotless node started without skip_full_coverage_check");
+    } catch (const fibredis::SlotNotCoveredError& e) {
+      CHECK(std::string(e.what()).find("0-16383") != std::string::npos);
+    }
+    o.skip_full_coverage_check = true;
+    ClusterClient rc(o);
+    CHECK(rc.get_primaries().empty());
+    CHECK(rc.get_default_node() == NodeAddress{"127.0.0.1", lone});
+    CHECK_THROWS_AS(rc.get("anything"), fibredis::SlotNotCoveredError);
+    CHECK(rc.ping() == "PONG");  // keyless: the node itself answers
+  });
+}
+
+TEST_CASE("a cluster stuck in CLUSTERDOWN: refreshes are rate-limited per client, errors typed",
+          "[cluster][faults][clusterdown]") {
+  FreshCluster cluster;
+  const test::ClusterInfo& c = cluster.info;
+  const std::uint16_t dead = c.ports[2];
+  const std::uint16_t dead_replica = replica_of(c, dead);
+  Runtime rt;
+  rt.run([&] {
+    ClusterOptions o = options_for(c, 3000ms);
+    ClusterClient rc(o);
+    const std::string alive_key = key_on(rc, c.ports[0], "down:");
+    // A whole shard dies: the others declare the cluster down after cluster-node-timeout.
+    REQUIRE(::kill(test::server_pid(dead_replica), SIGKILL) == 0);
+    REQUIRE(::kill(test::server_pid(dead), SIGKILL) == 0);
+    const bool down = fiber_wait_until(
+        [&] { return test::redis_cli(c.ports[0], "CLUSTER INFO").find("cluster_state:fail") != std::string::npos; },
+        20s, 200ms);
+    REQUIRE(down);
+    // One caller, then fifty: the refresh rate must not grow with the number of waiting callers.
+    for (const int callers : {1, 50}) {
+      const auto refreshes0 = rc.topology_refreshes();
+      const auto t0 = SteadyClock::now();
+      std::map<std::string, int> kinds;
+      {
+        std::vector<fibredis::Fiber> fibers;
+        for (int i = 0; i < callers; ++i)
+          fibers.emplace_back([&] {
+            try {
+              rc.get(alive_key);
+              ++kinds["no error"];
+            } catch (const std::exception& e) {
+              ++kinds[error_kind(e)];
+            }
+          });
+      }
+      const double seconds = ms_between(t0, SteadyClock::now()) / 1000;
+      const auto refreshes = rc.topology_refreshes() - refreshes0;
+      std::cout << "[CLUSTERDOWN] " << callers << " callers waited " << seconds << " s: " << refreshes
+                << " refreshes (" << refreshes / seconds << "/s for the client)\n";
+      for (const auto& [kind, n] : kinds) std::cout << "  " << kind << ": " << n << "\n";
+      CHECK(kinds["ClusterDownError"] == callers);  // the deadline passed while the cluster was down
+      CHECK(seconds < 3.0 + 1.5);
+      // One refresh per fault_refresh_interval (200 ms) for the whole client, however many wait.
+      CHECK(refreshes / seconds <= 1000.0 / 200 + 2);
+    }
   });
 }

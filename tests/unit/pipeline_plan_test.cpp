@@ -196,7 +196,7 @@ TEST_CASE("MOVED with an unknown host goes to the host we asked; targets are map
     CHECK(b2[0].node == local(7005));
   }
   SECTION("address map") {
-    Plan plan(5, [](const NodeAddress& a) { return NodeAddress{"gw", static_cast<std::uint16_t>(a.port + 1)}; });
+    Plan plan({}, [](const NodeAddress& a) { return NodeAddress{"gw", static_cast<std::uint16_t>(a.port + 1)}; });
     plan.add({.slot = 7000});
     (void)plan.next_round(three_shards());
     plan.set_reply(0, Reply::error("ASK 7000 10.0.0.9:7005"));
@@ -310,7 +310,8 @@ TEST_CASE("TRYAGAIN and LOADING back off; CLUSTERDOWN also refreshes", "[pipelin
     });
     const auto s = plan.finish_round();
     CHECK(s.back_off);
-    CHECK(s.refresh_topology);
+    CHECK(s.refresh_background);
+    CHECK_FALSE(s.refresh_topology);
     CHECK(s.retries == 1);
     CHECK(plan.last_outcome(0) == Outcome::ClusterDown);
   }
@@ -342,8 +343,9 @@ TEST_CASE("a connection error re-routes the unanswered rest after a refresh", "[
   plan.set_reply(2, ok("other node"));
   const auto s1 = plan.finish_round();
   CHECK(s1.refresh_topology);
-  CHECK_FALSE(s1.back_off);
+  CHECK(s1.back_off);
   CHECK(s1.retries == 3);
+  CHECK(s1.suspects == std::vector<NodeAddress>{local(7000)});
   CHECK(plan.status(0) == Plan::Status::Done);
   CHECK(plan.last_outcome(1) == Outcome::ConnectionError);
   CHECK(plan.error(1) == std::errc::connection_reset);
@@ -387,9 +389,11 @@ TEST_CASE("an uncovered slot waits for a refresh", "[pipeline_plan]") {
   CHECK(items(b1[0]) == Items{{1, false}});
   plan.set_reply(1, ok());
   const auto s1 = plan.finish_round();
-  CHECK(s1.refresh_topology);
+  CHECK(s1.refresh_background);  // asked for, not waited on: rate-limited per client
+  CHECK_FALSE(s1.refresh_topology);
   CHECK(s1.back_off);
   CHECK(s1.retries == 1);
+  CHECK(s1.suspects.empty());
   CHECK(plan.last_outcome(0) == Outcome::SlotNotCovered);
 
   // Every pending command uncovered: an empty round, still not done.
@@ -404,11 +408,12 @@ TEST_CASE("an uncovered slot waits for a refresh", "[pipeline_plan]") {
   CHECK(plan.finish_round().done);
 }
 
-TEST_CASE("the TTL ends a plan that keeps failing", "[pipeline_plan]") {
-  Plan plan(2);  // three rounds at most
+TEST_CASE("TRYAGAIN is retried until the caller gives up; only redirects count", "[pipeline_plan]") {
+  Plan plan({.max_redirects = 2});
   plan.add({.slot = 0});
   plan.add({.slot = 6000});
-  for (int round = 1; round <= 3; ++round) {
+  // Far more rounds than max_redirects: a transient fault spends the deadline, not a count.
+  for (int round = 1; round <= 10; ++round) {
     auto b = plan.next_round(three_shards());
     REQUIRE(b.size() == (round == 1 ? 2U : 1U));
     answer_all(plan, b, [](std::size_t i) {
@@ -416,19 +421,15 @@ TEST_CASE("the TTL ends a plan that keeps failing", "[pipeline_plan]") {
                     : Reply::integer(6);
     });
     const auto s = plan.finish_round();
-    if (round < 3) {
-      CHECK_FALSE(s.done);
-      CHECK(s.retries == 1);
-      CHECK(s.back_off);
-    } else {
-      CHECK(s.done);
-      CHECK(s.retries == 0);
-      CHECK(s.exhausted == 1);
-      CHECK_FALSE(s.back_off);
-    }
+    CHECK_FALSE(s.done);
+    CHECK(s.retries == 1);
+    CHECK(s.redirects == 0);
+    CHECK(s.back_off);
   }
+  CHECK(plan.rounds() == 10);
+  // The caller's deadline passed.
+  CHECK(plan.give_up() == 1);
   CHECK(plan.done());
-  CHECK(plan.rounds() == 3);
   CHECK(plan.next_round(three_shards()).empty());
   CHECK(plan.status(0) == Plan::Status::Exhausted);
   CHECK(plan.last_outcome(0) == Outcome::TryAgain);
@@ -436,8 +437,23 @@ TEST_CASE("the TTL ends a plan that keeps failing", "[pipeline_plan]") {
   CHECK(plan.status(1) == Plan::Status::Done);
   CHECK(plan.last_node(0) == local(7000));
 
-  SECTION("max_redirects 0: one round only") {
-    Plan once(0);
+  SECTION("MOVED past max_redirects is exhausted") {
+    Plan moved({.max_redirects = 3});  // three sends
+    moved.add({.slot = 0});
+    for (int round = 1; round <= 3; ++round) {
+      auto b = moved.next_round(three_shards());
+      REQUIRE(b.size() == 1);
+      moved.set_reply(0, Reply::error(round % 2 ? "MOVED 0 127.0.0.1:7001" : "MOVED 0 127.0.0.1:7000"));
+      const auto s = moved.finish_round();
+      CHECK(s.done == (round == 3));
+      CHECK(s.redirects == (round < 3 ? 1U : 0U));
+      CHECK(s.exhausted == (round == 3 ? 1U : 0U));
+    }
+    CHECK(moved.status(0) == Plan::Status::Exhausted);
+    CHECK(moved.last_outcome(0) == Outcome::Moved);
+  }
+  SECTION("max_redirects 0: no redirect is followed") {
+    Plan once({.max_redirects = 0});
     once.add({.slot = 0});
     (void)once.next_round(three_shards());
     once.set_reply(0, Reply::error("MOVED 0 127.0.0.1:7001"));
@@ -448,6 +464,43 @@ TEST_CASE("the TTL ends a plan that keeps failing", "[pipeline_plan]") {
     CHECK(once.status(0) == Plan::Status::Exhausted);
     CHECK(once.last_outcome(0) == Outcome::Moved);
   }
+  SECTION("give_up while a round is open is a logic error") {
+    Plan open;
+    open.add({.slot = 0});
+    (void)open.next_round(three_shards());
+    CHECK_THROWS_AS(open.give_up(), std::logic_error);
+  }
+}
+
+TEST_CASE("a lost answer: unwritten and read-only commands are resent, written writes per policy", "[pipeline_plan]") {
+  const bool retry_writes = GENERATE(true, false);
+  Plan plan({.retry_unknown_writes = retry_writes});
+  plan.add({.slot = 0});                      // a write, written, then the connection broke
+  plan.add({.slot = 1, .read_only = true});   // a read, written
+  plan.add({.slot = 6000});                   // a write that never left (written = false)
+  auto b = plan.next_round(three_shards());
+  REQUIRE(b.size() == 2);
+  plan.set_error(0, std::make_error_code(std::errc::connection_reset), true);
+  plan.set_error(1, make_error_code(errc::timeout), true);
+  plan.set_error(2, std::make_error_code(std::errc::connection_refused), false);
+  const auto s = plan.finish_round();
+  CHECK(plan.last_outcome(1) == Outcome::Timeout);
+  CHECK(plan.status(1) == Plan::Status::Pending);
+  CHECK(plan.status(2) == Plan::Status::Pending);
+  CHECK(s.suspects.size() == 2);
+  if (retry_writes) {
+    CHECK(plan.status(0) == Plan::Status::Pending);
+    CHECK(s.retries == 3);
+    CHECK(s.exhausted == 0);
+  } else {
+    CHECK(plan.status(0) == Plan::Status::Exhausted);  // its outcome is unknown: the caller decides
+    CHECK(plan.last_outcome(0) == Outcome::ConnectionError);
+    CHECK(plan.error(0) == std::errc::connection_reset);
+    CHECK(s.retries == 2);
+    CHECK(s.exhausted == 1);
+  }
+  CHECK(s.refresh_topology);
+  CHECK(s.back_off);
 }
 
 TEST_CASE("replica reads fall back to the primary when the replica fails", "[pipeline_plan]") {

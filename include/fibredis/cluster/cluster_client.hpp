@@ -12,11 +12,17 @@
 //
 // Every call: route (slot of its keys, or the command's fan-out rule) → send → on MOVED patch the
 // slot and retry at the named node (a full refresh every reinitialize_steps MOVEDs), on ASK send
-// ASKING + the command to the target once, on TRYAGAIN/LOADING back off, on CLUSTERDOWN/MASTERDOWN,
-// READONLY or a connection error refresh the map (single-flight) and retry. One deadline,
-// command_timeout (+ block time), bounds all of it: redirects, back-off, waiting for a refresh,
-// waiting for a pooled connection. Past max_redirects → RedirectLimitError; past the deadline →
-// TimeoutError; either of them while no node serves the key's slot → SlotNotCoveredError. Keys
+// ASKING + the command to the target once, on TRYAGAIN/LOADING back off, on CLUSTERDOWN or an
+// uncovered slot back off (the map is re-read in the background, once per client), on
+// MASTERDOWN/READONLY refresh the map (single-flight) and retry; on a connection error or a
+// timeout the node is suspect, the map is refreshed (asking other nodes first) and the command
+// retried if that is safe (cluster/retry_policy.hpp; docs/CLUSTER.md "Retry semantics"). One
+// deadline, command_timeout (+ block time), bounds all of it: redirects, back-off, waiting for a
+// refresh, waiting for a pooled connection. Past max_redirects MOVED/ASK → RedirectLimitError;
+// past the deadline → the last fault's error: TimeoutError or ConnectionError for an unreachable
+// node, ClusterDownError, TryAgainError, SlotNotCoveredError when no node serves the key's slot.
+// A written write whose answer was lost is retried only with retry_unknown_writes (default on);
+// otherwise its TimeoutError/ConnectionError reaches the caller. Keys
 // of one command in different slots → CrossSlotError before anything is sent
 // (DEL, UNLINK, EXISTS and TOUCH are split per slot and their counts summed instead). Commands that
 // make no sense on a cluster (MOVE, SELECT n, SWAPDB, REPLICAOF, SHUTDOWN, WATCH/MULTI...) →
@@ -35,8 +41,10 @@
 #include <fibredis/cluster/cluster_pipeline.hpp>
 #include <fibredis/cluster/cluster_options.hpp>
 #include <fibredis/cluster/node_address.hpp>
+#include <fibredis/cluster/node_watch.hpp>
 #include <fibredis/cluster/nonatomic_commands.hpp>
 #include <fibredis/cluster/reply_merge.hpp>
+#include <fibredis/cluster/retry_policy.hpp>
 #include <fibredis/cluster/target.hpp>
 #include <fibredis/cluster/topology.hpp>
 #include <fibredis/cluster/topology_holder.hpp>
@@ -127,8 +135,8 @@ class ClusterClient : public Commands<ClusterClient>,
   TopologyHolder& topology_holder() noexcept { return holder_; }
   /// Full slot-map refreshes so far (a MOVED storm from many fibers must cost one).
   std::uint64_t topology_refreshes() const noexcept { return holder_.refreshes(); }
-  /// Redirections (MOVED + ASK) and retries seen so far.
-  std::uint64_t redirects() const noexcept { return redirects_; }
+  /// Redirections (MOVED + ASK) and retries seen so far (stats().redirects + stats().retries).
+  std::uint64_t redirects() const noexcept { return stats_.redirects + stats_.retries; }
   /// What this client did on the wire, all nodes together (conn/client_stats.hpp).
   ClientStats stats() const noexcept;
 
@@ -142,12 +150,25 @@ class ClusterClient : public Commands<ClusterClient>,
   friend class TargetedCommands;
   friend class ClusterPipeline;
 
+  struct TopologyAnswer;
+
   std::vector<Reply> run_pipeline(const std::vector<Command>& cmds, bool raise_on_error);
   /// A pipeline holding WAIT/WAITAOF: on one exclusive connection of its keys' primary
   /// (cluster_wait.cpp).
   std::vector<Reply> run_wait_pipeline(const std::vector<Command>& cmds, bool raise_on_error);
   std::error_code fetch_topology(Deadline deadline, Topology& out);
+  TopologyAnswer query_topology(const NodeAddress& addr, Deadline deadline);
+  void on_topology_swap(const Topology& before, const Topology& after);
   void check_coverage(const Topology& t);
+  /// NodeConnections::run, with the call reported to watch_ (silence and fault detection).
+  std::error_code run_on(const NodeAddress& addr, const Command* cmds, std::size_t n, Reply* out,
+                         Deadline deadline, bool* written = nullptr);
+  void mark_suspect(const NodeAddress& addr);
+  /// CLUSTERDOWN / uncovered slot: have the watchdog refresh soon; nobody waits for it.
+  void request_background_refresh();
+  RetryPolicy retry_policy() const noexcept { return {options_.max_redirects, options_.retry_unknown_writes}; }
+  [[noreturn]] void give_up(const Command& cmd, Outcome outcome, std::error_code ec, const NodeAddress& node,
+                            const std::string& last_problem);
   Reply execute_on_slot(const Command& cmd, std::uint16_t slot, bool read_only, Deadline deadline);
   Reply execute_on_one(const Command& cmd, const NodeAddress& node, Deadline deadline, bool any_primary);
   Reply execute_split(const Command& cmd, MergePolicy merge, Deadline deadline);
@@ -162,19 +183,24 @@ class ClusterClient : public Commands<ClusterClient>,
   void backoff(int attempt, Deadline deadline);
   void refresh_after_fault(std::uint64_t seen_version, Deadline deadline);
   [[noreturn]] void fail(std::error_code ec, const NodeAddress& node, std::string_view what);
-  void periodic_refresh_loop();
+  /// The background fiber: periodic refresh, silence detection, refreshes while a node is
+  /// suspect or the cluster is down (each at most once per fault_refresh_interval).
+  void watchdog_loop();
+  void wake_watchdog();
 
   ClusterOptions options_;
   ClientStats stats_;  // before nodes_: their connections count into it
   std::unordered_map<NodeAddress, std::unique_ptr<NodeConnections>> nodes_;
   TopologyHolder holder_;
   NodeAddress default_node_;
+  NodeWatch watch_;
   std::uint64_t round_robin_ = 0;
-  std::uint64_t redirects_ = 0;
   int moved_since_refresh_ = 0;
   bool stopping_ = false;
-  Parker* refresh_sleeper_ = nullptr;
-  Fiber refresher_;
+  bool background_refresh_wanted_ = false;
+  bool watchdog_idle_ = false;        // parked with no timer soon: wake it when work appears
+  Parker* watchdog_sleeper_ = nullptr;
+  Fiber watchdog_;
 };
 
 /// ClusterClient::on(target): the typed commands, answered by every node of the target.

@@ -28,8 +28,17 @@ struct ClusterOptions {
   std::size_t max_connections_per_node = 16384;
   std::size_t max_in_flight = 4096;
 
-  /// The TTL: redirections and retries one call may take before RedirectLimitError.
+  /// The TTL of MOVED/ASK loops, in sends (redis-py's RedisClusterRequestTTL): a command follows
+  /// at most max_redirects - 1 redirects, then RedirectLimitError. Only redirects count:
+  /// an unreachable node, an uncovered slot, TRYAGAIN, CLUSTERDOWN or LOADING are retried with
+  /// back-off until the call's deadline (command_timeout) instead.
   int max_redirects = 16;
+  /// A write that was sent and then lost its answer (timeout, connection lost after the write)
+  /// may or may not have been applied. True (the default, as redis-py and Lettuce): it is sent
+  /// again, so writes are at-least-once (an INCR may count twice). False: at-most-once, the
+  /// caller gets the TimeoutError/ConnectionError and decides. Commands known unwritten and
+  /// read-only commands are retried either way (docs/CLUSTER.md, "Retry semantics").
+  bool retry_unknown_writes = true;
   /// After this many MOVED replies, refresh the whole slot map instead of patching one slot.
   int reinitialize_steps = 5;
   /// Accept a slot map with holes (cluster-require-full-coverage no): commands on uncovered slots
@@ -37,11 +46,24 @@ struct ClusterOptions {
   bool skip_full_coverage_check = false;
   /// Read-only commands go round-robin over a shard's primary and online replicas (READONLY).
   bool read_from_replicas = false;
-  /// Refresh the slot map this often even when no command noticed a change (catches a failover
-  /// nobody's command has hit yet). Zero: only on demand.
-  std::chrono::milliseconds refresh_interval{0};
+  /// Refresh the slot map when none ran for this long, even if no command noticed a change
+  /// (catches a failover, a new replica or a reshard nobody's command has hit yet: one CLUSTER
+  /// SHARDS + CLUSTER INFO per interval per client). Zero: only on demand and on faults.
+  std::chrono::milliseconds refresh_interval{5000};
   /// Two on-demand refreshes are at least this far apart; callers in between share the last one.
   std::chrono::milliseconds min_refresh_interval{50};
+  /// While a node is suspect (below), or the cluster answers CLUSTERDOWN / leaves a slot
+  /// uncovered, the slot map is re-read this often, once per client however many callers wait.
+  std::chrono::milliseconds fault_refresh_interval{200};
+  /// A node with calls outstanding that answers nothing for this long is suspect (a stopped or
+  /// partitioned host sends no RST). A node whose call failed or timed out is suspect at once.
+  /// Being suspect costs only the frequent refreshes above; once a refresh shows the node is no
+  /// longer a primary, its shared connection is broken and the callers parked on it retry at
+  /// the new primary (under the retry rules) instead of waiting for their deadline.
+  std::chrono::milliseconds suspect_after{1000};
+  /// Each node asked for the slot map gets this long to answer (connecting included), so a
+  /// stopped node cannot stall a refresh. Up to three nodes are asked at once, suspects last.
+  std::chrono::milliseconds topology_timeout{1000};
   /// Remaps every address the cluster announces (NAT, proxies, port forwards).
   AddressMap address_remap{};
 

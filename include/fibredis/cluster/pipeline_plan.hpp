@@ -10,20 +10,26 @@
 // what to do between rounds (apply slot moves, refresh the topology, back off).
 //
 // @code
-//   PipelinePlan plan(opts.max_redirects, opts.address_map);
+//   PipelinePlan plan({.max_redirects = 16, .retry_unknown_writes = true}, opts.address_map);
 //   for (const Command& c : queued) plan.add({.slot = slot_of(c)});  // or .node for keyless ones
 //   while (!plan.done()) {
 //     auto batches = plan.next_round(holder.current());
 //     // one fiber per batch: for each item, send "ASKING" first if item.asking (drop its +OK),
 //     // then queued[item.index]; plan.set_reply(item.index, reply) as replies arrive;
-//     // on a broken connection plan.fail_node(batch.node, ec) for whatever is unanswered.
+//     // on a broken connection plan.fail_node(batch.node, ec, written) for whatever is unanswered.
 //     RoundSummary s = plan.finish_round();
 //     for (auto& m : s.moved) holder.apply_moved(m.slot, m.node);
+//     for (auto& n : s.suspects) mark_suspect(n);
 //     if (s.refresh_topology) holder.refresh();   // single-flight, shared with other fibers
 //     if (s.back_off) sleep_for(backoff);
+//     if (deadline passed) plan.give_up();
 //   }
 //   // plan.status(i): Done → plan.reply(i) is the answer (possibly an ordinary error reply);
 //   // Exhausted → throw RedirectLimitError/ClusterDownError/... from plan.last_outcome(i).
+//
+// What is retried, and how often, is decide() of cluster/retry_policy.hpp, the same rule as for
+// single commands: MOVED/ASK count toward max_redirects; every other fault is retried until the
+// caller's deadline (give_up()), a written write of unknown outcome only when the policy allows.
 // @endcode
 //
 // Ordering. Within a round each node's batch lists its commands in queue order, so commands of
@@ -33,12 +39,13 @@
 // key) runs after later commands of its slot that already succeeded: the order the server saw is
 // then not the queue order, as with every cluster client that retries.
 //
-// Connection errors. A command whose reply never came may or may not have run; the plan retries
-// it (as go-redis and redis-py do). A caller that must not re-run a non-idempotent command
-// reports it with set_reply() carrying a final error instead of set_error().
+// Connection errors. A command whose reply never came may or may not have run; whether it is
+// sent again is the RetryPolicy's call (unwritten: always; read-only: always; a written write:
+// retry_unknown_writes).
 #pragma once
 
 #include <fibredis/cluster/node_address.hpp>
+#include <fibredis/cluster/retry_policy.hpp>
 #include <fibredis/cluster/topology.hpp>
 #include <fibredis/resp/reply.hpp>
 
@@ -50,36 +57,6 @@
 #include <vector>
 
 namespace fibredis {
-
-/// What a command's latest attempt came back with, as the retry logic sees it.
-enum class Outcome : std::uint8_t {
-  /// Not sent yet, or sent this round and not reported.
-  None,
-  /// The answer: a reply or an ordinary error reply (ERR, WRONGTYPE, CROSSSLOT, ...). Done.
-  Final,
-  /// "MOVED slot host:port": resend at once to that node; the slot's owner changed for good.
-  Moved,
-  /// "ASK slot host:port": resend once to that node, preceded by ASKING.
-  Ask,
-  /// "TRYAGAIN": a multi-key command met a slot mid-migration. Back off, resend.
-  TryAgain,
-  /// "CLUSTERDOWN": the cluster cannot serve the slot now. Refresh, back off, resend.
-  ClusterDown,
-  /// "LOADING": the node is loading its dataset. Back off, resend (to the primary if a replica).
-  Loading,
-  /// "MASTERDOWN": a replica lost its primary. Refresh, resend to the primary.
-  MasterDown,
-  /// "READONLY": a write reached a node that is now a replica (after a failover). Refresh, resend.
-  ReadOnly,
-  /// The connection to the node failed before the reply came. Refresh, resend.
-  ConnectionError,
-  /// The topology has no shard for the command's slot. Refresh, back off, resend.
-  SlotNotCovered,
-};
-
-/// Maps a reply to its Outcome: Final for anything but the cluster faults listed above (by
-/// classify_error()). A MOVED/ASK whose text does not parse is Final: it is passed to the user.
-Outcome classify_outcome(const Reply& reply) noexcept;
 
 class PipelinePlan {
  public:
@@ -115,39 +92,48 @@ class PipelinePlan {
     friend bool operator==(const SlotMove&, const SlotMove&) = default;
   };
 
-  /// What the caller does between rounds.
+  /// What the caller does between rounds (the union of decide()'s verdicts for the round).
   struct RoundSummary {
     /// Nothing is left to send: every command is Done or Exhausted.
     bool done = false;
-    /// Before the next round: refresh the topology (CLUSTERDOWN, READONLY, MASTERDOWN, a
-    /// connection error, an uncovered slot). MOVED alone does not set it: the redirect names
-    /// the new owner, so the round goes on at once and the holder refreshes lazily (`moved`).
+    /// Before the next round: refresh the topology and wait for it (READONLY, MASTERDOWN, a
+    /// connection error or timeout). MOVED alone does not set it: the redirect names the new
+    /// owner, so the round goes on at once and the holder refreshes lazily (`moved`).
     bool refresh_topology = false;
-    /// Before the next round: sleep a little (TRYAGAIN, LOADING, CLUSTERDOWN, uncovered slot).
+    /// Ask for a refresh without waiting for it (CLUSTERDOWN, an uncovered slot): rate-limited
+    /// per client, so a cluster stuck down does not cost a refresh per caller and round.
+    bool refresh_background = false;
+    /// Before the next round: sleep a little (TRYAGAIN, LOADING, CLUSTERDOWN, uncovered slot,
+    /// a connection error).
     bool back_off = false;
     /// MOVED answers of this round, one per slot (the last seen): apply each with
     /// Topology::with_slot_moved so other callers route right at once; they also count toward
     /// the client's reinitialize_steps.
     std::vector<SlotMove> moved;
-    /// Commands to be sent again next round.
+    /// Nodes that failed to answer this round (connection error, timeout): suspect.
+    std::vector<NodeAddress> suspects;
+    /// Commands to be sent again next round (redirected ones included).
     std::size_t retries = 0;
-    /// Commands given up this round because the TTL ran out (they stay Exhausted).
+    /// Of those, the ones following a MOVED/ASK.
+    std::size_t redirects = 0;
+    /// Commands given up this round (they stay Exhausted): past max_redirects, a fatal error,
+    /// or a written write of unknown outcome the policy does not resend.
     std::size_t exhausted = 0;
   };
 
   enum class Status : std::uint8_t {
     Pending,    ///< still to be (re)sent
     Done,       ///< reply() is its answer
-    Exhausted,  ///< the TTL ran out; reply()/error() hold its last failure
+    Exhausted,  ///< given up; last_outcome()/reply()/error() hold its last failure
   };
 
   /// Chooses the node for a read-only command from its shard: the primary or one of
   /// shard.replicas (round-robin, random, nearest: the caller's policy).
   using ReplicaPicker = std::function<NodeAddress(const Shard&)>;
 
-  /// `max_redirects`: rounds after the first one (so a command is sent at most max_redirects + 1
-  /// times). `map` is applied to MOVED/ASK targets, as to topology addresses.
-  explicit PipelinePlan(std::size_t max_redirects = 5, AddressMap map = {});
+  /// `policy`: what is retried (cluster/retry_policy.hpp). `map` is applied to MOVED/ASK
+  /// targets, as to topology addresses.
+  explicit PipelinePlan(RetryPolicy policy = {}, AddressMap map = {});
 
   /// Queues a command; returns its index (0, 1, 2, ...). Throws UsageError when the entry has
   /// neither slot nor node, or a slot >= kSlotCount, or when called after the first round.
@@ -167,19 +153,22 @@ class PipelinePlan {
   /// std::logic_error when a round is already open.
   std::vector<NodeBatch> next_round(const Topology& topology, const ReplicaPicker& pick = {});
 
-  /// Reports the reply of command `index` sent this round; classify_outcome() decides what
-  /// happens to it. Throws std::logic_error for a command not sent this round.
+  /// Reports the reply of command `index` sent this round; classify_outcome() and decide() say
+  /// what happens to it. Throws std::logic_error for a command not sent this round.
   void set_reply(std::size_t index, Reply reply);
-  /// Reports that command `index` got no reply: its connection failed (Outcome::ConnectionError).
-  void set_error(std::size_t index, std::error_code ec);
+  /// Reports that command `index` got no reply: classify_failure(ec) (a connection error or a
+  /// timeout). `written` false: none of its bytes can have reached the server (always resent).
+  void set_error(std::size_t index, std::error_code ec, bool written = true);
   /// set_error() for every command of this round's batch for `node` not reported yet.
-  void fail_node(const NodeAddress& node, std::error_code ec);
+  void fail_node(const NodeAddress& node, std::error_code ec, bool written = true);
 
-  /// Closes the round: collects the retry set and tells the caller what to do before the next
-  /// one. A command sent this round but never reported counts as a ConnectionError
-  /// (errc::connection_closed). When commands remain and the TTL is used up they become
-  /// Exhausted and the plan is done. Throws std::logic_error when no round is open.
+  /// Closes the round: decide() for every command not answered, the retry set, and what to do
+  /// before the next round. A command sent this round but never reported counts as a
+  /// ConnectionError (errc::connection_closed). Throws std::logic_error when no round is open.
   RoundSummary finish_round();
+  /// The caller's deadline passed: every Pending command becomes Exhausted (keeping its last
+  /// outcome) and the plan is done. Returns how many. Not while a round is open (logic_error).
+  std::size_t give_up();
 
   Status status(std::size_t index) const { return cmds_.at(index).status; }
   /// The latest outcome: what made an Exhausted command fail (Final for Done ones).
@@ -203,6 +192,8 @@ class PipelinePlan {
     bool via_replica = false;    // the open round sends it to a replica
     bool primary_only = false;   // a replica failed it: read from the primary from now on
     bool asking = false;         // with `redirect`: ASK rather than MOVED
+    bool written = true;         // with a ConnectionError/Timeout: bytes may have reached it
+    int redirects = 0;           // MOVED/ASK followed so far
     std::optional<NodeAddress> redirect{};  // where the next round must send it
     NodeAddress sent_to{};
     Reply reply{};
@@ -213,7 +204,7 @@ class PipelinePlan {
   void apply_redirect(Cmd& c, bool ask);
 
   std::vector<Cmd> cmds_;
-  std::size_t max_redirects_;
+  RetryPolicy policy_;
   AddressMap map_;
   std::size_t pending_ = 0;
   std::size_t rounds_ = 0;

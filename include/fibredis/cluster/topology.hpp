@@ -122,4 +122,17 @@ class Topology {
   std::shared_ptr<const Data> data_;
 };
 
+/// One node's answer to a slot-map query, for choosing among several (TopologyHolder asks a few
+/// nodes at once during a failover, when their views may differ for a moment).
+struct TopologyView {
+  /// The node's cluster_current_epoch (CLUSTER INFO): every failover raises it, and a node that
+  /// has seen a promotion has an epoch at least that of the election.
+  std::uint64_t current_epoch = 0;
+  const Topology* topology = nullptr;
+};
+
+/// Index of the newest view: the highest current_epoch; among equals, the layout most of all
+/// the views share (same_layout); then the first. `views` must not be empty.
+std::size_t newest_view(const std::vector<TopologyView>& views);
+
 }  // namespace fibredis

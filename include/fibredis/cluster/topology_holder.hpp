@@ -24,7 +24,11 @@ class TopologyHolder {
   /// Fetches a fresh map (asks the nodes); returns an error if no node answered.
   using Fetch = std::function<std::error_code(Deadline, Topology&)>;
 
-  TopologyHolder(Fetch fetch, std::chrono::milliseconds min_interval);
+  /// Told of every full refresh that swapped in a new snapshot: (the one before, the new one).
+  /// Runs in the refreshing fiber, before the waiters are woken; must not suspend.
+  using OnSwap = std::function<void(const Topology& before, const Topology& after)>;
+
+  TopologyHolder(Fetch fetch, std::chrono::milliseconds min_interval, OnSwap on_swap = {});
 
   /// The snapshot in force; cheap (a shared_ptr copy), immutable, safe to keep across suspensions.
   std::shared_ptr<const Topology> current() const noexcept { return current_; }
@@ -45,9 +49,14 @@ class TopologyHolder {
 
   /// How many full refreshes ran (the storm counter tests and users watch).
   std::uint64_t refreshes() const noexcept { return refreshes_; }
+  /// When the last full refresh ended (successful or not); epoch before the first.
+  Clock::time_point last_refresh() const noexcept { return last_refresh_; }
+  /// A refresh is running now.
+  bool refreshing() const noexcept { return refreshing_; }
 
  private:
   Fetch fetch_;
+  OnSwap on_swap_;
   std::chrono::milliseconds min_interval_;
   std::shared_ptr<const Topology> current_;
   std::uint64_t version_ = 0;
