@@ -208,8 +208,7 @@ int main(int argc, char** argv) {
       "{\"workload\":\"%s\",\"client\":\"fibredis\",\"target\":\"%s\",\"ops\":%ld,\"checked\":%ld,"
       "\"seconds\":%.3f,\"ops_per_sec\":%.0f,\"cpu_s\":%.3f,\"max_rss_kib\":%ld,\"commands\":%llu,"
       "\"writes_per_cmd\":%.4f,\"ring_enters_per_cmd\":%.4f,\"reconnects\":%llu,\"retries\":%llu,"
-      "\"redirects\":%llu,\"timeouts\":%llu}
-",
+      "\"redirects\":%llu,\"timeouts\":%llu}\n",
       a.workload.c_str(), a.cluster.empty() ? "single" : "cluster", ops, checked_values, seconds, ops / seconds,
       cpu, max_rss_kib(), static_cast<unsigned long long>(wire.commands),
       wire.commands ? static_cast<double>(wire.writes) / static_cast<double>(wire.commands) : 0.0,

@@ -83,7 +83,23 @@ NodeConnections& ClusterClient::node(const NodeAddress& address) {
   auto it = nodes_.find(address);
   if (it == nodes_.end())
     it = nodes_.emplace(address, std::make_unique<NodeConnections>(options_.node_options(address), &stats_)).first;
+  if (!auto_flush_) it->second->shared().set_auto_flush(false);
   return *it->second;
+}
+
+void ClusterClient::set_auto_flush(bool on) {
+  auto_flush_ = on;
+  for (auto& [address, conns] : nodes_) conns->shared().set_auto_flush(on);
+}
+
+void ClusterClient::flush() {
+  // Every node's queue at once: each connection's writer sends its own in one write.
+  for (auto& [address, conns] : nodes_) conns->shared().flush();
+}
+
+void ClusterClient::flush(const NodeAddress& address) {
+  auto it = nodes_.find(address);
+  if (it != nodes_.end()) it->second->shared().flush();
 }
 
 ClientStats ClusterClient::stats() const noexcept {

@@ -42,7 +42,7 @@ ClusterClient::TopologyAnswer ClusterClient::query_topology(const NodeAddress& a
   // One round trip: the epoch says how new the map is (newest_view()).
   Command batch[2] = {Command{"CLUSTER", "INFO"}, Command{"CLUSTER", "SHARDS"}};
   Reply replies[2];
-  if ((a.ec = run_on(addr, batch, 2, replies, deadline))) return a;
+  if ((a.ec = run_on(addr, batch, 2, replies, deadline, nullptr, /*own_query=*/true))) return a;
   Reply& reply = replies[1];
   // NOAUTH / WRONGPASS without a handshake AUTH (no password configured): bad credentials, not
   // an old server.
@@ -55,7 +55,7 @@ ClusterClient::TopologyAnswer ClusterClient::query_topology(const NodeAddress& a
     if (reply.is_error()) {
       // Redis < 7: no CLUSTER SHARDS; CLUSTER SLOTS has the same slot map without health.
       Command slots{"CLUSTER", "SLOTS"};
-      if ((a.ec = run_on(addr, &slots, 1, &reply, deadline))) return a;
+      if ((a.ec = run_on(addr, &slots, 1, &reply, deadline, nullptr, /*own_query=*/true))) return a;
       if (reply.is_error()) {
         a.ec = make_error_code(errc::protocol_error);
         return a;
@@ -175,13 +175,15 @@ void ClusterClient::refresh_after_fault(std::uint64_t seen_version, Deadline dea
 // ---- dead-node detection ------------------------------------------------------------------
 
 std::error_code ClusterClient::run_on(const NodeAddress& addr, const Command* cmds, std::size_t n, Reply* out,
-                                      Deadline deadline, bool* written) {
+                                      Deadline deadline, bool* written, bool own_query) {
   // A command the server may hold (BLPOP...) is silent by design: it says nothing of the node.
   const bool watched = std::none_of(cmds, cmds + n, [](const Command& c) { return c.blocking.has_value(); });
   if (!watched) return node(addr).run(cmds, n, out, deadline, written);
   watch_.started(addr, Clock::now());
   if (watchdog_idle_) wake_watchdog();  // silence is only noticed while the watchdog ticks
-  const std::error_code ec = node(addr).run(cmds, n, out, deadline, written);
+  NodeConnections& conns = node(addr);
+  const std::error_code ec = own_query && !auto_flush_ ? conns.run_exclusive(cmds, n, out, deadline, written)
+                                                       : conns.run(cmds, n, out, deadline, written);
   const Outcome o = classify_failure(ec);
   watch_.finished(addr, Clock::now(), o != Outcome::ConnectionError && o != Outcome::Timeout);
   if (o == Outcome::ConnectionError || o == Outcome::Timeout) wake_watchdog();

@@ -26,6 +26,8 @@ Options ClusterOptions::node_options(const NodeAddress& address) const {
   o.pool_timeout = pool_timeout;
   o.max_connections = max_connections_per_node;
   o.max_in_flight = max_in_flight;
+  o.health_check_interval = health_check_interval;
+  o.socket = socket;
   return o;
 }
 

@@ -93,7 +93,7 @@ std::vector<Reply> ClusterClient::run_wait_pipeline(const std::vector<Command>& 
       // writes, and running them twice is not ours to decide.
       const bool retry = !written && ec != errc::timeout && ec != errc::auth_failed && ec != errc::usage;
       if (!retry || expired(deadline)) fail(ec, target, "pipeline with WAIT");
-      ++redirects_;
+      ++stats_.retries;
       last_problem = target.to_string() + ": " + ec.message();
       refresh_after_fault(version, deadline);
       backoff(attempt, deadline);
@@ -110,7 +110,7 @@ std::vector<Reply> ClusterClient::run_wait_pipeline(const std::vector<Command>& 
                          " while the rest was redirected (a slot migrating?); not sent again, so no "
                          "write runs twice");
     // Refused as a whole, so nothing of it ran: follow the cluster and send it all again.
-    ++redirects_;
+    ++stats_.redirects;
     bool refresh = false;
     for (std::size_t i : keyed) {
       const Reply& r = replies[i];

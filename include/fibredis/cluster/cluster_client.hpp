@@ -140,6 +140,18 @@ class ClusterClient : public Commands<ClusterClient>,
   /// What this client did on the wire, all nodes together (conn/client_stats.hpp).
   ClientStats stats() const noexcept;
 
+  // ---- manual flushing (Lettuce's setAutoFlushCommands), for bulk loads ----------------
+  /// Turns auto-flush off or on for every node's shared connection, now and for nodes met later.
+  /// With it off, commands queue until flush(); turning it on flushes. Callers still wait for
+  /// their replies as usual (in their own fibers), so a bulk load spawns the fibers, then flushes.
+  void set_auto_flush(bool on);
+  bool auto_flush() const noexcept { return auto_flush_; }
+  /// Makes everything queued on every node writable (each node's connection in one write, more as
+  /// replies free room under max_in_flight). Does not wait for replies.
+  void flush();
+  /// The same for one node only.
+  void flush(const NodeAddress& node);
+
   const ClusterOptions& options() const noexcept { return options_; }
 
   /// The slot the command's keys hash to; nullopt when it has no key. Throws CrossSlotError when
@@ -161,8 +173,10 @@ class ClusterClient : public Commands<ClusterClient>,
   void on_topology_swap(const Topology& before, const Topology& after);
   void check_coverage(const Topology& t);
   /// NodeConnections::run, with the call reported to watch_ (silence and fault detection).
+  /// `own_query`: the client's own (topology) query. While auto-flush is off it goes on a pooled
+  /// connection: on the shared one it would wait for the user's flush(), or flush their queue.
   std::error_code run_on(const NodeAddress& addr, const Command* cmds, std::size_t n, Reply* out,
-                         Deadline deadline, bool* written = nullptr);
+                         Deadline deadline, bool* written = nullptr, bool own_query = false);
   void mark_suspect(const NodeAddress& addr);
   /// CLUSTERDOWN / uncovered slot: have the watchdog refresh soon; nobody waits for it.
   void request_background_refresh();
@@ -190,6 +204,7 @@ class ClusterClient : public Commands<ClusterClient>,
 
   ClusterOptions options_;
   ClientStats stats_;  // before nodes_: their connections count into it
+  bool auto_flush_ = true;
   std::unordered_map<NodeAddress, std::unique_ptr<NodeConnections>> nodes_;
   TopologyHolder holder_;
   NodeAddress default_node_;

@@ -27,6 +27,10 @@ struct ClusterOptions {
   /// Exclusive connections per node (blocking commands); callers past it wait.
   std::size_t max_connections_per_node = 16384;
   std::size_t max_in_flight = 4096;
+  /// PING each node's idle shared connection this often (zero: never); see Options.
+  std::chrono::milliseconds health_check_interval{0};
+  /// TCP keepalive on every socket to every node (net/tcp_socket.hpp).
+  SocketOptions socket{};
 
   /// The TTL of MOVED/ASK loops, in sends (redis-py's RedisClusterRequestTTL): a command follows
   /// at most max_redirects - 1 redirects, then RedirectLimitError. Only redirects count:
