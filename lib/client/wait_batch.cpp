@@ -9,11 +9,7 @@
 namespace fibredis {
 namespace {
 
-std::string upper(std::string_view s) {
-  std::string u(s);
-  for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return u;
-}
+std::string upper(std::string_view s) { return ascii_upper(s); }
 
 // A command whose effect WAIT can count: anything the table does not call read-only, except
 // WAITs themselves and keyless commands that touch no data (PING, ECHO, INFO...). Scripts and

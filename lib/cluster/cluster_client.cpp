@@ -16,11 +16,7 @@ namespace fibredis {
 
 namespace {
 
-std::string upper(std::string_view s) {
-  std::string u(s);
-  for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return u;
-}
+std::string upper(std::string_view s) { return ascii_upper(s); }
 
 // DEL, UNLINK, EXISTS and TOUCH count keys, so a cross-slot call can be split per slot and the
 // counts added (redis-py does the same); every other multi-key command must stay in one slot.

@@ -121,4 +121,11 @@ std::size_t Command::encoded_size() const noexcept {
   return 1 + decimal_digits(spans_.size()) + 2 + body_.size();
 }
 
+std::string ascii_upper(std::string_view s) {
+  std::string u(s);
+  for (char& c : u)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return u;
+}
+
 }  // namespace fibredis

@@ -5,6 +5,7 @@
 
 #include <fibredis/fibredis.hpp>
 
+#include "support/helpers.hpp"
 #include "support/servers.hpp"
 
 #include <boost/fiber/operations.hpp>
@@ -24,15 +25,7 @@ using fibredis::Options;
 using fibredis::Runtime;
 
 namespace {
-Options single(std::chrono::milliseconds timeout = 2000ms) {
-  const auto& s = fibredis::test::single_server();
-  Options o;
-  o.host = s.host;
-  o.port = s.port;
-  o.command_timeout = timeout;
-  o.connect_timeout = timeout;
-  return o;
-}
+Options single(std::chrono::milliseconds timeout = 2000ms) { return fibredis::test::single_options(timeout); }
 
 std::chrono::milliseconds since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);

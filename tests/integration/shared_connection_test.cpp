@@ -5,6 +5,7 @@
 
 #include <fibredis/fibredis.hpp>
 
+#include "support/helpers.hpp"
 #include "support/servers.hpp"
 
 #include <boost/fiber/operations.hpp>
@@ -21,14 +22,7 @@ using fibredis::Options;
 using fibredis::Runtime;
 
 namespace {
-Options single(std::chrono::milliseconds timeout = 2000ms) {
-  const auto& s = fibredis::test::single_server();
-  Options o;
-  o.host = s.host;
-  o.port = s.port;
-  o.command_timeout = timeout;
-  return o;
-}
+Options single(std::chrono::milliseconds timeout = 2000ms) { return fibredis::test::single_options(timeout); }
 
 // calls=N of one command in INFO commandstats.
 long long command_calls(Client& c, const std::string& name) {

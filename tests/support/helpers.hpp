@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/cluster/cluster_options.hpp>
+#include <fibredis/conn/options.hpp>
 
 #include "support/servers.hpp"
 
@@ -16,6 +17,17 @@
 #include <string>
 
 namespace fibredis::test {
+
+/// The shared single server, with `timeout` for connecting and for each command.
+inline Options single_options(std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) {
+  const auto& s = single_server();
+  Options o;
+  o.host = s.host;
+  o.port = s.port;
+  o.command_timeout = timeout;
+  o.connect_timeout = timeout;
+  return o;
+}
 
 /// One startup node (the cluster's first) and a 5 s command timeout.
 inline ClusterOptions options_for(const ClusterInfo& c) {

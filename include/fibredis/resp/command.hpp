@@ -78,4 +78,7 @@ class Command {
   std::vector<Span> spans_;  // where each argument's bytes sit inside body_
 };
 
+/// `s` in ASCII upper case: command names in messages and table look-ups ("get" → "GET").
+std::string ascii_upper(std::string_view s);
+
 }  // namespace fibredis
