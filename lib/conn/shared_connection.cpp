@@ -106,7 +106,7 @@ void SharedConnection::Link::write_pending() noexcept {
 
 Deadline SharedConnection::Link::next_check() const noexcept {
   Deadline d = owner->first_watched_deadline();
-  if (mux.in_flight() > 0) d = last_progress + options.command_timeout;
+  if (mux.in_flight() > 0) d = std::min(d, last_progress + options.command_timeout);
   // Also while replies are due: they may all arrive before that check, and the PING is then late.
   if (options.health_check_interval.count() > 0) d = std::min(d, last_progress + options.health_check_interval);
   return d;
@@ -168,10 +168,7 @@ SharedConnection::SharedConnection(Options options, ClientStats* stats)
     : options_(std::move(options)), stats_(stats ? stats : &own_stats_) {}
 
 SharedConnection::~SharedConnection() {
-  if (link_) {
-    link_->fail(make_error_code(errc::cancelled));
-    retire(std::move(link_));
-  }
+  if (link_) retire(std::move(link_));
 }
 
 void SharedConnection::retire(std::unique_ptr<Link> link) {

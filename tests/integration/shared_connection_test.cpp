@@ -194,3 +194,40 @@ TEST_CASE("callers with different deadlines on one connection each time out at t
     CHECK(c.exists({"deadlines:0", "deadlines:1", "deadlines:2"}) == 0);
   });
 }
+
+TEST_CASE("a watched deadline earlier than the dead-connection check still ends its call on time",
+          "[shared][faults]") {
+  Runtime rt;
+  const auto& s = fibredis::test::single_server();
+  const pid_t pid = fibredis::test::server_pid(s.port);
+  rt.run([&] {
+    Client c(single(2000ms));
+    c.ping();
+    auto& shared = c.shared_connection();
+    ::kill(pid, SIGSTOP);
+    std::error_code first, second;
+    std::chrono::milliseconds second_waited{};
+    {
+      // The first call has no deadline (only the connection's own check ends it); the second
+      // is the only caller whose deadline the writer watches, and it comes before that check.
+      fibredis::Fiber a([&] {
+        fibredis::Command cmd{"GET", "watch:a"};
+        fibredis::Reply r;
+        first = shared.execute(&cmd, 1, &r, fibredis::kNoDeadline);
+      });
+      fibredis::Fiber b([&] {
+        boost::this_fiber::sleep_for(20ms);
+        fibredis::Command cmd{"GET", "watch:b"};
+        fibredis::Reply r;
+        const auto t0 = std::chrono::steady_clock::now();
+        second = shared.execute(&cmd, 1, &r, fibredis::deadline_after(200ms));
+        second_waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+      });
+    }
+    ::kill(pid, SIGCONT);
+    CHECK(second == fibredis::errc::timeout);
+    CHECK(second_waited < 600ms);
+    CHECK(first == fibredis::errc::timeout);  // the connection was taken for dead at 2 s
+    CHECK(c.ping() == "PONG");
+  });
+}
