@@ -68,6 +68,15 @@ std::string value_for(long key, long round) {
   std::exit(1);
 }
 
+// One SET and a GET of the same key, the value checked: the unit every workload but pipeline runs.
+template <class C>
+void set_and_check(C& client, const std::string& key, const std::string& val) {
+  client.set(key, val);
+  auto got = client.get(key);
+  if (!got || *got != val) wrong_value(key, got, val);
+  ++checked_values;
+}
+
 template <class C>
 long run_sequential(C& client, const Args& a) {
   std::mt19937_64 rng(42);
@@ -76,11 +85,7 @@ long run_sequential(C& client, const Args& a) {
   for (long i = 0; done < a.ops; ++i) {
     const long k = pick(rng);
     const std::string key = "bench:" + std::to_string(k);
-    const std::string val = value_for(k, i);
-    client.set(key, val);
-    auto got = client.get(key);
-    if (!got || *got != val) wrong_value(key, got, val);
-    ++checked_values;
+    set_and_check(client, key, value_for(k, i));
     done += 2;
   }
   return done;
@@ -100,11 +105,7 @@ long run_concurrent(C& client, const Args& a) {
         for (long i = 0; i < per_fiber && !failed; ++i) {
           const long k = static_cast<long>(rng() % static_cast<unsigned long>(a.keyspace));
           const std::string key = "bench:" + std::to_string(f) + ":" + std::to_string(k);
-          const std::string val = value_for(k, i);
-          client.set(key, val);
-          auto got = client.get(key);
-          if (!got || *got != val) wrong_value(key, got, val);
-          ++checked_values;
+          set_and_check(client, key, value_for(k, i));
           done += 2;
         }
       } catch (const std::exception& e) {
