@@ -1,8 +1,14 @@
 #include <fibredis/runtime/runtime.hpp>
 
 #include <fibredis/errors.hpp>
+#include <fibredis/runtime/stack_pool.hpp>
+#include <fibredis/runtime/uring_scheduler.hpp>
 
+#include <boost/context/detail/exception.hpp>
 #include <boost/fiber/algo/round_robin.hpp>
+#include <boost/fiber/condition_variable.hpp>
+#include <boost/fiber/fiber.hpp>
+#include <boost/fiber/mutex.hpp>
 #include <boost/fiber/operations.hpp>
 
 #include <sys/resource.h>
@@ -31,8 +37,20 @@ void raise_fd_limit() {
 }
 }  // namespace
 
+struct Runtime::Sync {
+  boost::fibers::mutex mutex;
+  boost::fibers::condition_variable_any all_done;
+};
+
+struct Fiber::State {
+  boost::fibers::fiber fiber;
+  std::exception_ptr error;
+};
+
 Runtime::Runtime(RuntimeOptions options)
-    : options_(options), stacks_(options.stack_size * kStackFactor, options.cached_stacks) {
+    : options_(options),
+      stacks_(std::make_unique<StackPool>(options.stack_size * kStackFactor, options.cached_stacks)),
+      sync_(std::make_unique<Sync>()) {
   if (t_runtime != nullptr) throw UsageError("this thread already has a fibredis::Runtime");
   if (options_.raise_fd_limit) raise_fd_limit();
   // Boost.Fiber owns the algorithm (intrusive_ptr); installing a new one releases the previous
@@ -52,16 +70,86 @@ Runtime::~Runtime() {
 
 Runtime* Runtime::current() noexcept { return t_runtime; }
 
+void Runtime::spawn_task(detail::Task task) {
+  ++live_fibers_;
+  try {
+    boost::fibers::fiber(std::allocator_arg, stacks_->allocator(),
+                         [this, f = std::move(task)]() mutable {
+                           try {
+                             f();
+                           } catch (const boost::context::detail::forced_unwind&) {
+                             throw;  // Boost.Context unwinding a fiber's stack: not ours
+                           } catch (...) {
+                             if (!first_error_) first_error_ = std::current_exception();
+                           }
+                           if (--live_fibers_ == 0) sync_->all_done.notify_all();
+                         })
+        .detach();
+  } catch (...) {
+    --live_fibers_;  // no fiber (no stack): nothing will count it down
+    throw;
+  }
+}
+
 void Runtime::run_void(const std::function<void()>& fn) {
   spawn([&fn] { fn(); });
   {
-    std::unique_lock<boost::fibers::mutex> lock(mutex_);
-    all_done_.wait(lock, [this] { return live_fibers_ == 0; });
+    std::unique_lock<boost::fibers::mutex> lock(sync_->mutex);
+    sync_->all_done.wait(lock, [this] { return live_fibers_ == 0; });
   }
   if (first_error_) {
     std::exception_ptr e = std::exchange(first_error_, nullptr);
     std::rethrow_exception(e);
   }
 }
+
+void sleep_for(Clock::duration duration) { boost::this_fiber::sleep_for(duration); }
+void sleep_until(Deadline deadline) { boost::this_fiber::sleep_until(deadline); }
+void yield() { boost::this_fiber::yield(); }
+
+Fiber::Fiber(detail::Task task) {
+  Runtime* rt = Runtime::current();
+  if (rt == nullptr) throw UsageError("fibredis::Fiber created on a thread without a Runtime");
+  state_ = std::make_unique<State>();
+  state_->fiber = boost::fibers::fiber(std::allocator_arg, rt->stacks().allocator(),
+                                       [st = state_.get(), f = std::move(task)]() mutable {
+                                         try {
+                                           f();
+                                         } catch (const boost::context::detail::forced_unwind&) {
+                                           throw;  // Boost.Context unwinding a fiber's stack: not ours
+                                         } catch (...) {
+                                           st->error = std::current_exception();
+                                         }
+                                       });
+}
+
+Fiber::Fiber() noexcept = default;
+Fiber::Fiber(Fiber&&) noexcept = default;
+
+void Fiber::join_and_report() noexcept {
+  if (!state_) return;
+  if (state_->fiber.joinable()) state_->fiber.join();
+  if (state_->error) {
+    if (Runtime* rt = Runtime::current()) rt->report_error(std::exchange(state_->error, nullptr));
+  }
+}
+
+Fiber& Fiber::operator=(Fiber&& other) noexcept {
+  if (this != &other) {
+    join_and_report();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+Fiber::~Fiber() { join_and_report(); }
+
+void Fiber::join() {
+  if (!state_) return;
+  if (state_->fiber.joinable()) state_->fiber.join();
+  if (state_->error) std::rethrow_exception(std::exchange(state_->error, nullptr));
+}
+
+bool Fiber::joinable() const noexcept { return state_ && state_->fiber.joinable(); }
 
 }  // namespace fibredis

@@ -7,29 +7,72 @@
 // @code
 //   fibredis::Runtime rt;
 //   rt.run([] {
-//     fibredis::spawn([] { boost::this_fiber::sleep_for(10ms); });   // runs concurrently
+//     fibredis::spawn([] { fibredis::sleep_for(10ms); });             // runs concurrently
 //     fibredis::Client c({.port = 6379});
 //     c.set("k", "v");                                                // blocks this fiber only
 //   });                                                               // returns when all are done
 // @endcode
+//
+// This header includes no Boost.Fiber or liburing header (a user's translation unit pays for
+// neither): the scheduler is held by pointer, spawn() and Fiber type-erase the callable, and the
+// Boost.Fiber work happens in lib/runtime/runtime.cpp. Boost's own fiber types still work on a
+// Runtime's thread (include <boost/fiber/...> yourself); fibredis::sleep_for/yield cover the usual
+// needs without it.
 #pragma once
 
-#include <fibredis/runtime/stack_pool.hpp>
-#include <fibredis/runtime/uring_scheduler.hpp>
-
-#include <boost/context/detail/exception.hpp>
-#include <boost/fiber/condition_variable.hpp>
-#include <boost/fiber/fiber.hpp>
-#include <boost/fiber/mutex.hpp>
+#include <fibredis/errors.hpp>
+#include <fibredis/runtime/deadline.hpp>
 
 #include <cstddef>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
 
 namespace fibredis {
+
+class UringScheduler;  // detail/runtime/uring_scheduler.hpp
+class StackPool;       // detail/runtime/stack_pool.hpp
+
+/// Ring features to ask for; each falls back cleanly when the kernel lacks it.
+struct RingOptions {
+  unsigned entries = 4096;
+  bool single_issuer = true;   // IORING_SETUP_SINGLE_ISSUER (6.0)
+  bool defer_taskrun = true;   // IORING_SETUP_DEFER_TASKRUN (6.1), needs single_issuer
+  bool coop_taskrun = true;    // IORING_SETUP_COOP_TASKRUN (5.19), when defer_taskrun is off/absent
+};
+
+namespace detail {
+
+/// A move-only callable of no arguments (g++ 12 has no std::move_only_function): what spawn() and
+/// Fiber hand to lib/runtime, where the Boost.Fiber fiber is made. One heap block per task.
+class Task {
+ public:
+  Task() = default;
+  template <class F>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, Task>)
+  explicit Task(F&& fn) : impl_(std::make_unique<Impl<std::decay_t<F>>>(std::forward<F>(fn))) {}
+  void operator()() { impl_->run(); }
+  explicit operator bool() const noexcept { return impl_ != nullptr; }
+
+ private:
+  struct Base {
+    virtual ~Base() = default;
+    virtual void run() = 0;
+  };
+  template <class F>
+  struct Impl final : Base {
+    template <class G>
+    explicit Impl(G&& g) : fn(std::forward<G>(g)) {}
+    void run() override { fn(); }
+    F fn;
+  };
+  std::unique_ptr<Base> impl_;
+};
+
+}  // namespace detail
 
 struct RuntimeOptions {
   RingOptions ring{};
@@ -68,20 +111,10 @@ class Runtime {
   /// Starts a detached fiber on this runtime (see fibredis::spawn).
   template <class F>
   void spawn(F&& fn) {
-    ++live_fibers_;
-    boost::fibers::fiber(std::allocator_arg, stacks_.allocator(),
-                         [this, f = std::forward<F>(fn)]() mutable {
-                           try {
-                             f();
-                           } catch (const boost::context::detail::forced_unwind&) {
-                             throw;  // Boost.Context unwinding a fiber's stack: not ours
-                           } catch (...) {
-                             if (!first_error_) first_error_ = std::current_exception();
-                           }
-                           if (--live_fibers_ == 0) all_done_.notify_all();
-                         })
-        .detach();
+    spawn_task(detail::Task(std::forward<F>(fn)));
   }
+  /// spawn() after type erasure: the fiber is made in lib/runtime/runtime.cpp.
+  void spawn_task(detail::Task task);
 
   /// Keeps the first exception that escaped a fiber nobody observed (a Fiber destroyed unjoined);
   /// run() rethrows it when everything is done.
@@ -94,20 +127,29 @@ class Runtime {
 
   UringScheduler& scheduler() noexcept { return *scheduler_; }
   const RuntimeOptions& options() const noexcept { return options_; }
-  StackPool& stacks() noexcept { return stacks_; }
+  StackPool& stacks() noexcept { return *stacks_; }
   std::size_t live_fibers() const noexcept { return live_fibers_; }
 
  private:
   void run_void(const std::function<void()>& fn);
 
+  /// What run() waits on: a Boost.Fiber mutex and condition variable (kept out of this header).
+  struct Sync;
+
   RuntimeOptions options_;
-  StackPool stacks_;
+  std::unique_ptr<StackPool> stacks_;
   UringScheduler* scheduler_ = nullptr;  // owned by Boost.Fiber's scheduler (intrusive_ptr)
   std::size_t live_fibers_ = 0;
   std::exception_ptr first_error_;
-  boost::fibers::mutex mutex_;
-  boost::fibers::condition_variable_any all_done_;
+  std::unique_ptr<Sync> sync_;
 };
+
+/// Suspends the calling fiber (only it) for `duration` / until `deadline`; other fibers of the
+/// thread run meanwhile. Boost's this_fiber::sleep_for does the same.
+void sleep_for(Clock::duration duration);
+void sleep_until(Deadline deadline);
+/// Lets the other ready fibers of this thread run, then continues.
+void yield();
 
 /// Starts fn in a new fiber of this thread's Runtime; Runtime::run waits for it. Throws UsageError
 /// when called on a thread without a Runtime.
@@ -120,27 +162,33 @@ void spawn(F&& fn);
 /// work is done. Nothing that a fiber throws terminates the process.
 class Fiber {
  public:
-  Fiber() = default;
+  Fiber() noexcept;
   template <class F>
-  explicit Fiber(F&& fn);
-  Fiber(Fiber&&) noexcept = default;
+    requires(!std::is_same_v<std::remove_cvref_t<F>, Fiber> && !std::is_same_v<std::remove_cvref_t<F>, detail::Task>)
+  explicit Fiber(F&& fn) : Fiber(detail::Task(std::forward<F>(fn))) {}
+  explicit Fiber(detail::Task task);
+  Fiber(Fiber&&) noexcept;
   Fiber& operator=(Fiber&& other) noexcept;
   ~Fiber();
   /// Waits for the fiber to end; rethrows what it threw (once).
   void join();
-  bool joinable() const noexcept { return fiber_.joinable(); }
+  bool joinable() const noexcept;
 
  private:
-  struct Outcome {
-    std::exception_ptr error;
-  };
+  /// The boost::fibers::fiber and what escaped it, on the heap: the fiber writes the outcome even
+  /// if the Fiber moves, and this header stays free of Boost.Fiber.
+  struct State;
   /// Joins, and hands an exception nobody will see to the Runtime.
   void join_and_report() noexcept;
 
-  std::unique_ptr<Outcome> outcome_;  // on the heap: the fiber writes it even if the Fiber moves
-  boost::fibers::fiber fiber_;
+  std::unique_ptr<State> state_;
 };
 
-}  // namespace fibredis
+template <class F>
+void spawn(F&& fn) {
+  Runtime* rt = Runtime::current();
+  if (rt == nullptr) throw UsageError("fibredis::spawn called on a thread without a Runtime");
+  rt->spawn(std::forward<F>(fn));
+}
 
-#include <fibredis/runtime/runtime_impl.hpp>
+}  // namespace fibredis
