@@ -2,7 +2,7 @@
 
 #include <fibredis/client/wait_batch.hpp>
 #include <fibredis/errors.hpp>
-#include <fibredis/runtime/uring_scheduler.hpp>
+#include <fibredis/detail/runtime/uring_scheduler.hpp>
 
 #include <algorithm>
 #include <cstddef>

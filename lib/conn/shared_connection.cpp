@@ -5,7 +5,7 @@
 #include <fibredis/errors.hpp>
 #include <fibredis/runtime/parker.hpp>
 #include <fibredis/runtime/runtime.hpp>
-#include <fibredis/runtime/uring_scheduler.hpp>
+#include <fibredis/detail/runtime/uring_scheduler.hpp>
 
 #include <algorithm>
 #include <vector>

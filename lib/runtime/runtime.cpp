@@ -2,7 +2,7 @@
 
 #include <fibredis/errors.hpp>
 #include <fibredis/runtime/stack_pool.hpp>
-#include <fibredis/runtime/uring_scheduler.hpp>
+#include <fibredis/detail/runtime/uring_scheduler.hpp>
 
 #include <boost/context/detail/exception.hpp>
 #include <boost/fiber/algo/round_robin.hpp>

@@ -1,4 +1,4 @@
-#include <fibredis/runtime/uring_scheduler.hpp>
+#include <fibredis/detail/runtime/uring_scheduler.hpp>
 
 #include <fibredis/runtime/io_call.hpp>
 

@@ -8,7 +8,7 @@
 
 #include <fibredis/errors.hpp>
 #include <fibredis/runtime/deadline.hpp>
-#include <fibredis/runtime/uring_scheduler.hpp>
+#include <fibredis/detail/runtime/uring_scheduler.hpp>
 
 #include <cerrno>
 #include <system_error>
