@@ -1,7 +1,7 @@
 #include <fibredis/net/resolver.hpp>
 
 #include <fibredis/errors.hpp>
-#include <fibredis/runtime/io_call.hpp>
+#include <fibredis/detail/runtime/io_call.hpp>
 
 #include <arpa/inet.h>
 #include <netdb.h>

@@ -1,7 +1,7 @@
 #include <fibredis/net/tcp_socket.hpp>
 
 #include <fibredis/errors.hpp>
-#include <fibredis/runtime/io_call.hpp>
+#include <fibredis/detail/runtime/io_call.hpp>
 
 #include <algorithm>
 #include <cerrno>

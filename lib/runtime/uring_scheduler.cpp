@@ -1,6 +1,6 @@
 #include <fibredis/detail/runtime/uring_scheduler.hpp>
 
-#include <fibredis/runtime/io_call.hpp>
+#include <fibredis/detail/runtime/io_call.hpp>
 
 #include <sys/eventfd.h>
 #include <unistd.h>

@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/errors.hpp>
-#include <fibredis/runtime/io_call.hpp>
+#include <fibredis/detail/runtime/io_call.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
 #include <boost/fiber/future.hpp>
