@@ -3,7 +3,7 @@
 #include <fibredis/conn/connection.hpp>
 #include <fibredis/conn/multiplexer.hpp>
 #include <fibredis/errors.hpp>
-#include <fibredis/runtime/parker.hpp>
+#include <fibredis/detail/runtime/parker.hpp>
 #include <fibredis/runtime/runtime.hpp>
 #include <fibredis/detail/runtime/uring_scheduler.hpp>
 

@@ -33,7 +33,7 @@
 #include <fibredis/client/wait_batch.hpp>
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/reply.hpp>
-#include <fibredis/runtime/parker.hpp>
+#include <fibredis/detail/runtime/parker.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
 #include <boost/fiber/future.hpp>

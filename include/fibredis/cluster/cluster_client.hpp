@@ -52,7 +52,7 @@
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/command_info.hpp>
 #include <fibredis/resp/reply.hpp>
-#include <fibredis/runtime/parker.hpp>
+#include <fibredis/detail/runtime/parker.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
 #include <cstdint>

@@ -8,7 +8,7 @@
 
 #include <fibredis/cluster/topology.hpp>
 #include <fibredis/runtime/deadline.hpp>
-#include <fibredis/runtime/parker.hpp>
+#include <fibredis/detail/runtime/parker.hpp>
 
 #include <chrono>
 #include <cstdint>

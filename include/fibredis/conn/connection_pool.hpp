@@ -9,7 +9,7 @@
 #include <fibredis/conn/client_stats.hpp>
 #include <fibredis/conn/connection.hpp>
 #include <fibredis/conn/options.hpp>
-#include <fibredis/runtime/parker.hpp>
+#include <fibredis/detail/runtime/parker.hpp>
 
 #include <cstddef>
 #include <cstdint>
