@@ -1,7 +1,7 @@
 #include <fibredis/runtime/runtime.hpp>
 
 #include <fibredis/errors.hpp>
-#include <fibredis/runtime/stack_pool.hpp>
+#include <fibredis/detail/runtime/stack_pool.hpp>
 #include <fibredis/detail/runtime/uring_scheduler.hpp>
 
 #include <boost/context/detail/exception.hpp>

@@ -1,4 +1,4 @@
-#include <fibredis/runtime/stack_pool.hpp>
+#include <fibredis/detail/runtime/stack_pool.hpp>
 
 #include <sys/mman.h>
 #include <unistd.h>
