@@ -2,7 +2,7 @@
 // One flat struct so C++20 designated initializers work: Client({.host = "db", .port = 6380}).
 #pragma once
 
-#include <fibredis/net/tcp_socket.hpp>
+#include <fibredis/net/socket_options.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -44,7 +44,7 @@ struct Options {
   /// broken (its callers fail, the next call reconnects). Besides, PING an idle shared connection
   /// every health_check_interval (zero: never), so a dead peer is found before a caller needs it.
   std::chrono::milliseconds health_check_interval{0};
-  /// TCP keepalive on every socket (net/tcp_socket.hpp): a vanished peer is noticed even idle.
+  /// TCP keepalive on every socket (net/socket_options.hpp): a vanished peer is noticed even idle.
   SocketOptions socket{};
 
   /// Parses redis://[[user]:password@]host[:port][/db] (also rediss:// is refused with UsageError:

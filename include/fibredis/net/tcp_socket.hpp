@@ -6,6 +6,7 @@
 #pragma once
 
 #include <fibredis/net/resolver.hpp>
+#include <fibredis/net/socket_options.hpp>
 #include <fibredis/runtime/deadline.hpp>
 
 #include <sys/uio.h>
@@ -18,17 +19,6 @@
 #include <system_error>
 
 namespace fibredis {
-
-/// Socket options set on every connection.
-struct SocketOptions {
-  /// TCP keepalive: the kernel probes an idle connection after `keepalive_idle`, every
-  /// `keepalive_interval`, and resets it after `keepalive_count` unanswered probes, so a peer that
-  /// vanished without a RST (a lost host, a partition) is noticed even when nothing is sent.
-  /// keepalive_idle of zero turns keepalive off.
-  std::chrono::seconds keepalive_idle{30};
-  std::chrono::seconds keepalive_interval{5};
-  int keepalive_count = 3;
-};
 
 class TcpSocket {
  public:
