@@ -1,4 +1,4 @@
-#include <fibredis/net/tcp_socket.hpp>
+#include <fibredis/detail/net/tcp_socket.hpp>
 
 #include <fibredis/errors.hpp>
 #include <fibredis/detail/runtime/io_call.hpp>

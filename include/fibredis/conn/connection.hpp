@@ -7,7 +7,7 @@
 #pragma once
 
 #include <fibredis/conn/options.hpp>
-#include <fibredis/net/tcp_socket.hpp>
+#include <fibredis/detail/net/tcp_socket.hpp>
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/reader.hpp>
 #include <fibredis/resp/reply.hpp>

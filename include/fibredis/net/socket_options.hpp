@@ -1,5 +1,5 @@
 // SocketOptions: what fibredis sets on every TCP connection it opens. Its own header so that
-// conn/options.hpp (public) does not pull in the socket itself (net/tcp_socket.hpp is internal).
+// conn/options.hpp (public) does not pull in the socket itself (detail/net/tcp_socket.hpp is internal).
 #pragma once
 
 #include <chrono>
