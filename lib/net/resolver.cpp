@@ -1,4 +1,4 @@
-#include <fibredis/net/resolver.hpp>
+#include <fibredis/detail/net/resolver.hpp>
 
 #include <fibredis/errors.hpp>
 #include <fibredis/detail/runtime/io_call.hpp>

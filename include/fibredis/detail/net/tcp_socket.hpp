@@ -5,7 +5,7 @@
 // EOF), errc::resolve_failed. Nothing here throws.
 #pragma once
 
-#include <fibredis/net/resolver.hpp>
+#include <fibredis/detail/net/resolver.hpp>
 #include <fibredis/net/socket_options.hpp>
 #include <fibredis/runtime/deadline.hpp>
 
