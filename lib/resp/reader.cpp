@@ -1,4 +1,4 @@
-#include "fibredis/resp/reader.hpp"
+#include "fibredis/detail/resp/reader.hpp"
 
 #include <algorithm>
 #include <new>

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "fibredis/errors.hpp"
-#include "fibredis/resp/reader.hpp"
+#include "fibredis/detail/resp/reader.hpp"
 
 using fibredis::Reply;
 using fibredis::ReplyReader;

@@ -9,7 +9,7 @@
 #include <fibredis/conn/options.hpp>
 #include <fibredis/detail/net/tcp_socket.hpp>
 #include <fibredis/resp/command.hpp>
-#include <fibredis/resp/reader.hpp>
+#include <fibredis/detail/resp/reader.hpp>
 #include <fibredis/resp/reply.hpp>
 #include <fibredis/runtime/deadline.hpp>
 

@@ -1,5 +1,5 @@
 // Reply: one RESP2 value (status, error, integer, bulk string or nil, array), built directly by the
-// hiredis reader with our own object functions (resp/reader.hpp), so no redisReply copy step.
+// hiredis reader with our own object functions (detail/resp/reader.hpp), so no redisReply copy step.
 #pragma once
 
 #include <cstdint>
