@@ -29,7 +29,7 @@ struct ClusterOptions {
   std::size_t max_in_flight = 4096;
   /// PING each node's idle shared connection this often (zero: never); see Options.
   std::chrono::milliseconds health_check_interval{0};
-  /// TCP keepalive on every socket to every node (detail/net/tcp_socket.hpp).
+  /// TCP keepalive on every socket to every node (net/socket_options.hpp).
   SocketOptions socket{};
 
   /// The TTL of MOVED/ASK loops, in sends (redis-py's RedisClusterRequestTTL): a command follows
