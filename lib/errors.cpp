@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <string>
 
-#include "fibredis/resp/error_reply.hpp"
+#include "fibredis/detail/resp/error_reply.hpp"
 
 namespace fibredis {
 

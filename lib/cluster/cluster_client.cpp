@@ -2,7 +2,7 @@
 
 #include <fibredis/cluster/slot.hpp>
 #include <fibredis/errors.hpp>
-#include <fibredis/resp/error_reply.hpp>
+#include <fibredis/detail/resp/error_reply.hpp>
 #include <fibredis/detail/runtime/uring_scheduler.hpp>
 
 #include <boost/fiber/operations.hpp>

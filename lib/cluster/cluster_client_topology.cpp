@@ -3,7 +3,7 @@
 #include <fibredis/cluster/cluster_client.hpp>
 
 #include <fibredis/errors.hpp>
-#include <fibredis/resp/error_reply.hpp>
+#include <fibredis/detail/resp/error_reply.hpp>
 
 #include <algorithm>
 #include <charconv>

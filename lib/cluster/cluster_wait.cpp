@@ -6,7 +6,7 @@
 #include <fibredis/client/pipeline.hpp>
 #include <fibredis/client/wait_batch.hpp>
 #include <fibredis/errors.hpp>
-#include <fibredis/resp/error_reply.hpp>
+#include <fibredis/detail/resp/error_reply.hpp>
 
 #include <chrono>
 #include <cstddef>

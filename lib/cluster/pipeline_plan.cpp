@@ -1,7 +1,7 @@
 #include "fibredis/cluster/pipeline_plan.hpp"
 
 #include "fibredis/errors.hpp"
-#include "fibredis/resp/error_reply.hpp"
+#include "fibredis/detail/resp/error_reply.hpp"
 
 #include <algorithm>
 #include <stdexcept>

@@ -1,7 +1,7 @@
 #include <fibredis/cluster/retry_policy.hpp>
 
 #include <fibredis/errors.hpp>
-#include <fibredis/resp/error_reply.hpp>
+#include <fibredis/detail/resp/error_reply.hpp>
 
 #include <algorithm>
 #include <cerrno>

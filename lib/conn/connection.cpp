@@ -1,7 +1,7 @@
 #include <fibredis/conn/connection.hpp>
 
 #include <fibredis/errors.hpp>
-#include <fibredis/resp/error_reply.hpp>
+#include <fibredis/detail/resp/error_reply.hpp>
 
 #include <algorithm>
 #include <vector>

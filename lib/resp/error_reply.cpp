@@ -1,4 +1,4 @@
-#include "fibredis/resp/error_reply.hpp"
+#include "fibredis/detail/resp/error_reply.hpp"
 
 #include <charconv>
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "fibredis/resp/error_reply.hpp"
+#include "fibredis/detail/resp/error_reply.hpp"
 
 using fibredis::ErrorKind;
 using fibredis::classify_error;
