@@ -1,4 +1,4 @@
-#include <fibredis/conn/multiplexer.hpp>
+#include <fibredis/detail/conn/multiplexer.hpp>
 
 #include <fibredis/errors.hpp>
 

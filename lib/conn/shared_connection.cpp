@@ -1,7 +1,7 @@
 #include <fibredis/conn/shared_connection.hpp>
 
 #include <fibredis/conn/connection.hpp>
-#include <fibredis/conn/multiplexer.hpp>
+#include <fibredis/detail/conn/multiplexer.hpp>
 #include <fibredis/errors.hpp>
 #include <fibredis/detail/runtime/parker.hpp>
 #include <fibredis/runtime/runtime.hpp>

@@ -1,6 +1,6 @@
 // The shared connection's core without a socket: what gets written, in which order, and where each
 // reply goes, including short writes, cancellation and the in-flight bound.
-#include <fibredis/conn/multiplexer.hpp>
+#include <fibredis/detail/conn/multiplexer.hpp>
 
 #include <fibredis/errors.hpp>
 

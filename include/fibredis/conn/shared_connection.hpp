@@ -1,6 +1,6 @@
 // SharedConnection: one connection multiplexed by many fibers (the Lettuce model).
 //
-// A thin fiber-and-socket driver around the socket-free Multiplexer (conn/multiplexer.hpp):
+// A thin fiber-and-socket driver around the socket-free Multiplexer (detail/conn/multiplexer.hpp):
 // callers queue their encoded commands and park; the connection's writer fiber is woken at the end
 // of the scheduler round (runtime rule 6), so everything the round's fibers queued leaves in ONE
 // send (ClientStats::writes counts them); a reader fiber hands replies back in FIFO order. A lone
