@@ -1,4 +1,4 @@
-#include <fibredis/conn/shared_connection.hpp>
+#include <fibredis/detail/conn/shared_connection.hpp>
 
 #include <fibredis/conn/connection.hpp>
 #include <fibredis/detail/conn/multiplexer.hpp>

@@ -9,7 +9,7 @@
 #include <fibredis/conn/client_stats.hpp>
 #include <fibredis/conn/connection_pool.hpp>
 #include <fibredis/conn/options.hpp>
-#include <fibredis/conn/shared_connection.hpp>
+#include <fibredis/detail/conn/shared_connection.hpp>
 
 #include <cstddef>
 #include <string>
