@@ -1,4 +1,4 @@
-#include <fibredis/conn/connection.hpp>
+#include <fibredis/detail/conn/connection.hpp>
 
 #include <fibredis/errors.hpp>
 #include <fibredis/detail/resp/error_reply.hpp>

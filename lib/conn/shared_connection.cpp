@@ -1,6 +1,6 @@
 #include <fibredis/detail/conn/shared_connection.hpp>
 
-#include <fibredis/conn/connection.hpp>
+#include <fibredis/detail/conn/connection.hpp>
 #include <fibredis/detail/conn/multiplexer.hpp>
 #include <fibredis/errors.hpp>
 #include <fibredis/detail/runtime/parker.hpp>

@@ -7,7 +7,7 @@
 #pragma once
 
 #include <fibredis/conn/client_stats.hpp>
-#include <fibredis/conn/connection.hpp>
+#include <fibredis/detail/conn/connection.hpp>
 #include <fibredis/conn/options.hpp>
 #include <fibredis/detail/runtime/parker.hpp>
 
