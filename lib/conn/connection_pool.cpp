@@ -1,4 +1,4 @@
-#include <fibredis/conn/connection_pool.hpp>
+#include <fibredis/detail/conn/connection_pool.hpp>
 
 #include <fibredis/errors.hpp>
 

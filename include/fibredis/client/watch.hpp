@@ -13,7 +13,7 @@
 
 #include <fibredis/client/commands.hpp>
 #include <fibredis/client/pipeline.hpp>
-#include <fibredis/conn/connection_pool.hpp>
+#include <fibredis/detail/conn/connection_pool.hpp>
 
 namespace fibredis {
 

@@ -7,7 +7,7 @@
 #pragma once
 
 #include <fibredis/conn/client_stats.hpp>
-#include <fibredis/conn/connection_pool.hpp>
+#include <fibredis/detail/conn/connection_pool.hpp>
 #include <fibredis/conn/options.hpp>
 #include <fibredis/detail/conn/shared_connection.hpp>
 
