@@ -1,4 +1,4 @@
-#include <fibredis/conn/node_connections.hpp>
+#include <fibredis/detail/conn/node_connections.hpp>
 
 #include <fibredis/errors.hpp>
 

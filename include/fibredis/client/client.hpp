@@ -23,7 +23,7 @@
 #include <fibredis/client/commands.hpp>
 #include <fibredis/client/pipeline.hpp>
 #include <fibredis/conn/client_stats.hpp>
-#include <fibredis/conn/node_connections.hpp>
+#include <fibredis/detail/conn/node_connections.hpp>
 #include <fibredis/conn/options.hpp>
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/reply.hpp>

@@ -48,7 +48,7 @@
 #include <fibredis/cluster/target.hpp>
 #include <fibredis/cluster/topology.hpp>
 #include <fibredis/cluster/topology_holder.hpp>
-#include <fibredis/conn/node_connections.hpp>
+#include <fibredis/detail/conn/node_connections.hpp>
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/command_info.hpp>
 #include <fibredis/resp/reply.hpp>
