@@ -3,7 +3,7 @@
 #include <fibredis/client/pipeline.hpp>
 #include <fibredis/client/wait_batch.hpp>
 #include <fibredis/cluster/cluster_client.hpp>
-#include <fibredis/cluster/pipeline_plan.hpp>
+#include <fibredis/detail/cluster/pipeline_plan.hpp>
 #include <fibredis/errors.hpp>
 
 #include <algorithm>

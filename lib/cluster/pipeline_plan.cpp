@@ -1,4 +1,4 @@
-#include "fibredis/cluster/pipeline_plan.hpp"
+#include "fibredis/detail/cluster/pipeline_plan.hpp"
 
 #include "fibredis/errors.hpp"
 #include "fibredis/detail/resp/error_reply.hpp"

@@ -1,6 +1,6 @@
 // The cluster pipeline planner, without sockets: rounds are played by hand with the replies a
 // cluster would send.
-#include <fibredis/cluster/pipeline_plan.hpp>
+#include <fibredis/detail/cluster/pipeline_plan.hpp>
 #include <fibredis/cluster/topology.hpp>
 #include <fibredis/errors.hpp>
 #include <fibredis/resp/reply.hpp>
