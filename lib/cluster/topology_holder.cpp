@@ -1,4 +1,4 @@
-#include <fibredis/cluster/topology_holder.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
 
 #include <fibredis/errors.hpp>
 

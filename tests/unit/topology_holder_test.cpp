@@ -1,7 +1,7 @@
-// TopologyHolder (cluster/topology_holder.hpp) with a scripted fetch: the swap hook sees every
+// TopologyHolder (detail/cluster/topology_holder.hpp) with a scripted fetch: the swap hook sees every
 // new snapshot with the one before it (ClusterClient breaks a demoted primary's connection there),
 // and is not called for the first map, a failed fetch, or a patched slot.
-#include <fibredis/cluster/topology_holder.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
 #include <fibredis/errors.hpp>
 #include <fibredis/resp/reply.hpp>
 #include <fibredis/runtime/runtime.hpp>

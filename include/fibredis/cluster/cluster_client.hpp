@@ -47,7 +47,7 @@
 #include <fibredis/cluster/retry_policy.hpp>
 #include <fibredis/cluster/target.hpp>
 #include <fibredis/cluster/topology.hpp>
-#include <fibredis/cluster/topology_holder.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
 #include <fibredis/detail/conn/node_connections.hpp>
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/command_info.hpp>
