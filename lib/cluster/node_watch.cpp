@@ -1,4 +1,4 @@
-#include <fibredis/cluster/node_watch.hpp>
+#include <fibredis/detail/cluster/node_watch.hpp>
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
-// NodeWatch (cluster/node_watch.hpp): silence and faults make a node suspect; an answer, forget()
+// NodeWatch (detail/cluster/node_watch.hpp): silence and faults make a node suspect; an answer, forget()
 // or time clear it. The clock is passed in, so every case is exact.
-#include <fibredis/cluster/node_watch.hpp>
+#include <fibredis/detail/cluster/node_watch.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -41,7 +41,7 @@
 #include <fibredis/cluster/cluster_pipeline.hpp>
 #include <fibredis/cluster/cluster_options.hpp>
 #include <fibredis/cluster/node_address.hpp>
-#include <fibredis/cluster/node_watch.hpp>
+#include <fibredis/detail/cluster/node_watch.hpp>
 #include <fibredis/cluster/nonatomic_commands.hpp>
 #include <fibredis/cluster/reply_merge.hpp>
 #include <fibredis/cluster/retry_policy.hpp>
