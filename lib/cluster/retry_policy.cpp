@@ -1,4 +1,4 @@
-#include <fibredis/cluster/retry_policy.hpp>
+#include <fibredis/detail/cluster/retry_policy.hpp>
 
 #include <fibredis/errors.hpp>
 #include <fibredis/detail/resp/error_reply.hpp>

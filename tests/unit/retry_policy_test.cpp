@@ -1,6 +1,6 @@
-// The one retry rule (cluster/retry_policy.hpp), case by case, and the newest-view choice a
+// The one retry rule (detail/cluster/retry_policy.hpp), case by case, and the newest-view choice a
 // refresh makes among several nodes' answers.
-#include <fibredis/cluster/retry_policy.hpp>
+#include <fibredis/detail/cluster/retry_policy.hpp>
 #include <fibredis/cluster/topology.hpp>
 #include <fibredis/errors.hpp>
 #include <fibredis/resp/reply.hpp>

@@ -16,7 +16,7 @@
 // uncovered slot back off (the map is re-read in the background, once per client), on
 // MASTERDOWN/READONLY refresh the map (single-flight) and retry; on a connection error or a
 // timeout the node is suspect, the map is refreshed (asking other nodes first) and the command
-// retried if that is safe (cluster/retry_policy.hpp; docs/CLUSTER.md "Retry semantics"). One
+// retried if that is safe (detail/cluster/retry_policy.hpp; docs/CLUSTER.md "Retry semantics"). One
 // deadline, command_timeout (+ block time), bounds all of it: redirects, back-off, waiting for a
 // refresh, waiting for a pooled connection. Past max_redirects MOVED/ASK → RedirectLimitError;
 // past the deadline → the last fault's error: TimeoutError or ConnectionError for an unreachable
@@ -44,7 +44,7 @@
 #include <fibredis/detail/cluster/node_watch.hpp>
 #include <fibredis/cluster/nonatomic_commands.hpp>
 #include <fibredis/cluster/reply_merge.hpp>
-#include <fibredis/cluster/retry_policy.hpp>
+#include <fibredis/detail/cluster/retry_policy.hpp>
 #include <fibredis/cluster/target.hpp>
 #include <fibredis/cluster/topology.hpp>
 #include <fibredis/detail/cluster/topology_holder.hpp>

@@ -27,7 +27,7 @@
 //   // plan.status(i): Done → plan.reply(i) is the answer (possibly an ordinary error reply);
 //   // Exhausted → throw RedirectLimitError/ClusterDownError/... from plan.last_outcome(i).
 //
-// What is retried, and how often, is decide() of cluster/retry_policy.hpp, the same rule as for
+// What is retried, and how often, is decide() of detail/cluster/retry_policy.hpp, the same rule as for
 // single commands: MOVED/ASK count toward max_redirects; every other fault is retried until the
 // caller's deadline (give_up()), a written write of unknown outcome only when the policy allows.
 // @endcode
@@ -45,7 +45,7 @@
 #pragma once
 
 #include <fibredis/cluster/node_address.hpp>
-#include <fibredis/cluster/retry_policy.hpp>
+#include <fibredis/detail/cluster/retry_policy.hpp>
 #include <fibredis/cluster/topology.hpp>
 #include <fibredis/resp/reply.hpp>
 
@@ -131,7 +131,7 @@ class PipelinePlan {
   /// shard.replicas (round-robin, random, nearest: the caller's policy).
   using ReplicaPicker = std::function<NodeAddress(const Shard&)>;
 
-  /// `policy`: what is retried (cluster/retry_policy.hpp). `map` is applied to MOVED/ASK
+  /// `policy`: what is retried (detail/cluster/retry_policy.hpp). `map` is applied to MOVED/ASK
   /// targets, as to topology addresses.
   explicit PipelinePlan(RetryPolicy policy = {}, AddressMap map = {});
 
