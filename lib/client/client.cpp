@@ -1,6 +1,8 @@
 #include <fibredis/client/client.hpp>
 
 #include <fibredis/client/wait_batch.hpp>
+#include <fibredis/detail/conn/connection_pool.hpp>
+#include <fibredis/detail/conn/node_connections.hpp>
 #include <fibredis/errors.hpp>
 #include <fibredis/detail/runtime/uring_scheduler.hpp>
 
@@ -11,7 +13,7 @@
 
 namespace fibredis {
 
-Client::Client(Options options) : node_(options, &stats_) {}
+Client::Client(Options options) : node_(std::make_unique<NodeConnections>(options, &stats_)) {}
 
 // First, while the connections the async commands run on are still alive.
 Client::~Client() { drain_async(); }
@@ -24,9 +26,14 @@ ClientStats Client::stats() const noexcept {
 
 Client::Client(std::string_view url) : Client(Options::from_url(url)) {}
 
+void Client::set_auto_flush(bool on) { node_->shared().set_auto_flush(on); }
+const Options& Client::options() const noexcept { return node_->options(); }
+SharedConnection& Client::shared_connection() noexcept { return node_->shared(); }
+ConnectionPool& Client::pool() noexcept { return node_->pool(); }
+
 void Client::fail(std::error_code ec, std::string_view what) const {
   if (ec == errc::auth_failed)
-    throw AuthenticationError(node_.error_text() + " (" + options().address() + ")", ec);
+    throw AuthenticationError(node_->error_text() + " (" + options().address() + ")", ec);
   throw_error(ec, std::string(what) + " on " + options().address());
 }
 
@@ -38,19 +45,19 @@ Reply Client::execute(const Command& cmd) {
 }
 
 void Client::run_batch(const Command* cmds, std::size_t n, Reply* out, bool exclusive) {
-  const Deadline deadline = node_.deadline_for(cmds, n);
-  if (auto ec = exclusive ? node_.run_exclusive(cmds, n, out, deadline) : node_.run(cmds, n, out, deadline))
+  const Deadline deadline = node_->deadline_for(cmds, n);
+  if (auto ec = exclusive ? node_->run_exclusive(cmds, n, out, deadline) : node_->run(cmds, n, out, deadline))
     fail(ec, n == 1 ? cmds[0].name() : std::string_view("pipeline"));
 }
 
 void Client::flush() {
-  if (auto ec = node_.shared().flush()) fail(ec, "flush");
+  if (auto ec = node_->shared().flush()) fail(ec, "flush");
 }
 
 Watch Client::watch(ArgList keys) {
   const Deadline deadline = deadline_after(options().command_timeout);
   ConnectionPool::Lease lease;
-  if (auto ec = node_.pool().acquire(deadline, lease)) fail(ec, "WATCH");
+  if (auto ec = node_->pool().acquire(deadline, lease)) fail(ec, "WATCH");
   Command cmd{"WATCH"};
   cmd.args(keys);
   Reply reply;
@@ -59,27 +66,36 @@ Watch Client::watch(ArgList keys) {
     fail(ec, "WATCH");
   }
   reply.value();
-  return Watch(*this, std::move(lease));
+  return Watch(*this, std::make_unique<Watch::Lease>(std::move(lease)));
 }
 
 // ---- Watch ------------------------------------------------------------------------------
 
+struct Watch::Lease {
+  ConnectionPool::Lease lease;
+};
+
+Watch::Watch(Client& client, std::unique_ptr<Lease> lease) noexcept : client_(&client), lease_(std::move(lease)) {}
+Watch::Watch(Watch&&) noexcept = default;
+
+Pipeline Watch::multi() { return Pipeline(*client_, true, &*lease_->lease); }
+
 Watch::~Watch() {
-  if (!lease_ || lease_->broken()) return;
+  if (!lease_ || !lease_->lease || lease_->lease->broken()) return;
   // Leave the connection as the pool expects it: nothing watched.
   Command cmd{"UNWATCH"};
   Reply reply;
-  if (lease_->roundtrip(&cmd, 1, &reply, deadline_after(client_->options().command_timeout)))
-    lease_->mark_broken();
+  if (lease_->lease->roundtrip(&cmd, 1, &reply, deadline_after(client_->options().command_timeout)))
+    lease_->lease->mark_broken();
 }
 
 Reply Watch::execute(const Command& cmd) {
   // Same rule as Client::execute: the pooled connection may carry another lease's writes.
   if (counts_own_writes(cmd)) refuse_lone_wait(cmd);
   Reply reply;
-  const Deadline deadline = client_->node_.deadline_for(&cmd, 1);
-  if (auto ec = lease_->roundtrip(&cmd, 1, &reply, deadline)) {
-    lease_->mark_broken();
+  const Deadline deadline = client_->node_->deadline_for(&cmd, 1);
+  if (auto ec = lease_->lease->roundtrip(&cmd, 1, &reply, deadline)) {
+    lease_->lease->mark_broken();
     client_->fail(ec, cmd.name());
   }
   return reply;
@@ -118,7 +134,7 @@ std::vector<Reply> Pipeline::execute(bool raise_on_error) {
   std::vector<Reply> replies(cmds.size());
   if (exclusive_ != nullptr) {
     if (auto ec = exclusive_->roundtrip(cmds.data(), cmds.size(), replies.data(),
-                                        client_->node_.deadline_for(cmds.data(), cmds.size()))) {
+                                        client_->node_->deadline_for(cmds.data(), cmds.size()))) {
       exclusive_->mark_broken();
       client_->fail(ec, "transaction");
     }

@@ -1,4 +1,9 @@
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/detail/cluster/node_watch.hpp>
+#include <fibredis/detail/cluster/retry_policy.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
+#include <fibredis/detail/conn/node_connections.hpp>
+#include <fibredis/detail/runtime/parker.hpp>
 
 #include <fibredis/cluster/slot.hpp>
 #include <fibredis/errors.hpp>
@@ -41,27 +46,35 @@ ClusterClient::ClusterClient(std::string_view url) : ClusterClient(ClusterOption
 
 ClusterClient::ClusterClient(ClusterOptions options)
     : options_(std::move(options)),
-      holder_([this](Deadline d, Topology& t) { return fetch_topology(d, t); }, options_.min_refresh_interval,
-              [this](const Topology& before, const Topology& after) { on_topology_swap(before, after); }),
-      watch_(std::min(options_.suspect_after, options_.command_timeout), 2 * options_.command_timeout) {
+      holder_(std::make_unique<TopologyHolder>(
+          [this](Deadline d, Topology& t) { return fetch_topology(d, t); }, options_.min_refresh_interval,
+          [this](const Topology& before, const Topology& after) { on_topology_swap(before, after); })),
+      watch_(std::make_unique<NodeWatch>(std::min(options_.suspect_after, options_.command_timeout),
+                                         2 * options_.command_timeout)) {
   if (options_.startup_nodes.empty()) throw UsageError("ClusterClient needs at least one startup node");
   const Deadline deadline = deadline_after(options_.connect_timeout * static_cast<long>(options_.startup_nodes.size()) +
                                            options_.command_timeout);
-  if (std::error_code ec = holder_.refresh_now(deadline)) {
+  if (std::error_code ec = holder_->refresh_now(deadline)) {
     std::string names;
     for (const NodeAddress& a : options_.startup_nodes) names += (names.empty() ? "" : ", ") + a.to_string();
     if (ec == errc::auth_failed) throw AuthenticationError("cluster authentication failed (" + names + ")", ec);
     throw_error(ec, "no startup node answered with the cluster's slot map (" + names + ")");
   }
-  check_coverage(*holder_.current());
+  check_coverage(*holder_->current());
   // A map without a slot-owning primary (every slot unassigned, with skip_full_coverage_check)
   // still names its nodes: keyless commands go to one of them.
-  if (!holder_.current()->primaries().empty()) {
+  if (!holder_->current()->primaries().empty()) {
     default_node_ = random_primary();
-  } else if (!holder_.current()->all_nodes().empty()) {
-    default_node_ = holder_.current()->all_nodes().front();
+  } else if (!holder_->current()->all_nodes().empty()) {
+    default_node_ = holder_->current()->all_nodes().front();
   }
   watchdog_ = Fiber([this] { watchdog_loop(); });
+}
+
+std::shared_ptr<const Topology> ClusterClient::topology() const noexcept { return holder_->current(); }
+std::uint64_t ClusterClient::topology_refreshes() const noexcept { return holder_->refreshes(); }
+RetryPolicy ClusterClient::retry_policy() const noexcept {
+  return {options_.max_redirects, options_.retry_unknown_writes};
 }
 
 ClusterClient::~ClusterClient() {
@@ -101,27 +114,27 @@ void ClusterClient::flush(const NodeAddress& address) {
 
 ClientStats ClusterClient::stats() const noexcept {
   ClientStats s = stats_;
-  s.refreshes = holder_.refreshes();
+  s.refreshes = holder_->refreshes();
   if (UringScheduler* sched = UringScheduler::current()) s.ring_enters = sched->enters();
   return s;
 }
 
 std::optional<NodeAddress> ClusterClient::get_node(const std::string& host, std::uint16_t port) const {
   NodeAddress a{host, port};
-  if (holder_.current()->role_of(a)) return a;
+  if (holder_->current()->role_of(a)) return a;
   return std::nullopt;
 }
 
-std::vector<NodeAddress> ClusterClient::get_primaries() const { return holder_.current()->primaries(); }
-std::vector<NodeAddress> ClusterClient::get_replicas() const { return holder_.current()->replicas(); }
-std::vector<NodeAddress> ClusterClient::get_nodes() const { return holder_.current()->all_nodes(); }
+std::vector<NodeAddress> ClusterClient::get_primaries() const { return holder_->current()->primaries(); }
+std::vector<NodeAddress> ClusterClient::get_replicas() const { return holder_->current()->replicas(); }
+std::vector<NodeAddress> ClusterClient::get_nodes() const { return holder_->current()->all_nodes(); }
 
 NodeAddress ClusterClient::get_node_from_key(std::string_view key, bool replica) {
-  return pick_for_slot(*holder_.current(), key_slot(key), replica);
+  return pick_for_slot(*holder_->current(), key_slot(key), replica);
 }
 
 NodeAddress ClusterClient::random_primary() {
-  std::vector<NodeAddress> p = holder_.current()->primaries();
+  std::vector<NodeAddress> p = holder_->current()->primaries();
   if (p.empty()) throw SlotNotCoveredError("the cluster has no primary");
   static thread_local std::minstd_rand rng{std::random_device{}()};
   return p[rng() % p.size()];
@@ -140,7 +153,7 @@ NodeAddress ClusterClient::pick_for_read(const Shard& shard) {
 }
 
 std::vector<NodeAddress> ClusterClient::resolve_target(const Target& target) {
-  const auto t = holder_.current();
+  const auto t = holder_->current();
   switch (target.kind()) {
     case Target::Kind::Primaries: return t->primaries();
     case Target::Kind::Replicas: return t->replicas();
@@ -218,11 +231,11 @@ Reply ClusterClient::execute(const Command& cmd) {
     case RoutePolicy::AllNodes:
     case RoutePolicy::AllPrimaries: {
       if (info->merge == MergePolicy::PerNode) return execute_on_one(cmd, default_node_, deadline, true);
-      auto nodes = policy == RoutePolicy::AllNodes ? holder_.current()->all_nodes() : holder_.current()->primaries();
+      auto nodes = policy == RoutePolicy::AllNodes ? holder_->current()->all_nodes() : holder_->current()->primaries();
       return merge_replies(info->merge, execute_on_nodes(nodes, cmd, deadline));
     }
     case RoutePolicy::RandomNode: {
-      auto all = holder_.current()->all_nodes();
+      auto all = holder_->current()->all_nodes();
       return execute_on_one(cmd, all[round_robin_++ % all.size()], deadline, true);
     }
     case RoutePolicy::RandomPrimary:
@@ -280,8 +293,8 @@ Reply ClusterClient::execute_on_slot(const Command& cmd, std::uint16_t slot, boo
   // Bounded by the deadline (every branch below that does not return waits or makes a round trip)
   // and, for redirects, by max_redirects; the count is a last guard against a deadline of never.
   for (long pass = 0; pass < 1'000'000; ++pass) {
-    const std::uint64_t version = holder_.version();
-    const auto topology = holder_.current();
+    const std::uint64_t version = holder_->version();
+    const auto topology = holder_->current();
     Attempt a{.read_only = read_only, .redirects = redirects};
     NodeAddress target;
     Reply replies[2];
@@ -331,10 +344,10 @@ Reply ClusterClient::execute_on_slot(const Command& cmd, std::uint16_t slot, boo
         if (++moved_since_refresh_ >= options_.reinitialize_steps) {
           refresh_after_fault(version, deadline);
         } else {
-          holder_.move_slot(r->slot, to);
+          holder_->move_slot(r->slot, to);
         }
         // Go where the server says even if the refreshed map still disagrees (it converges).
-        if (auto s = holder_.current()->shard_for_slot(slot); !s || !(s->primary == to)) holder_.move_slot(r->slot, to);
+        if (auto s = holder_->current()->shard_for_slot(slot); !s || !(s->primary == to)) holder_->move_slot(r->slot, to);
       }
     } else {
       ++stats_.retries;
@@ -361,7 +374,7 @@ Reply ClusterClient::execute_on_one(const Command& cmd, const NodeAddress& targe
   NodeAddress to = target;
   for (int faults = 0; faults < 1'000'000; ++faults) {
     Reply reply;
-    const std::uint64_t version = holder_.version();
+    const std::uint64_t version = holder_->version();
     Attempt a{.read_only = info != nullptr && info->has(kReadOnly), .fixed_node = true};
     std::error_code ec = run_on(to, &cmd, 1, &reply, deadline, &a.written);
     if (!ec) return reply;

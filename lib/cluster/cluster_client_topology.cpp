@@ -1,6 +1,11 @@
 // ClusterClient, the topology half: reading the slot map, noticing dead nodes, and the watchdog
 // fiber. The routing half is cluster_client.cpp.
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/detail/cluster/node_watch.hpp>
+#include <fibredis/detail/cluster/retry_policy.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
+#include <fibredis/detail/conn/node_connections.hpp>
+#include <fibredis/detail/runtime/parker.hpp>
 
 #include <fibredis/errors.hpp>
 #include <fibredis/detail/resp/error_reply.hpp>
@@ -76,14 +81,14 @@ std::error_code ClusterClient::fetch_topology(Deadline deadline, Topology& out) 
   // Known nodes first (they reflect the latest map), then the startup nodes; suspects last, so a
   // stopped node is asked only when nobody else answers.
   std::vector<NodeAddress> candidates;
-  if (auto t = holder_.current()) {
+  if (auto t = holder_->current()) {
     candidates = t->primaries();
     for (NodeAddress& r : t->replicas()) candidates.push_back(std::move(r));
   }
   for (const NodeAddress& s : options_.startup_nodes)
     if (std::find(candidates.begin(), candidates.end(), s) == candidates.end()) candidates.push_back(s);
   std::stable_partition(candidates.begin(), candidates.end(),
-                        [this](const NodeAddress& a) { return !watch_.is_suspect(a); });
+                        [this](const NodeAddress& a) { return !watch_->is_suspect(a); });
 
   auto bound = [&] {
     return std::min(deadline, deadline_after(std::chrono::duration_cast<Clock::duration>(options_.topology_timeout)));
@@ -135,7 +140,7 @@ void ClusterClient::on_topology_swap(const Topology& before, const Topology& aft
   const auto now = Clock::now();
   for (const NodeAddress& p : before.primaries()) {
     if (after.role_of(p) == NodeRole::Primary) continue;
-    watch_.forget(p, now);
+    watch_->forget(p, now);
     if (auto it = nodes_.find(p); it != nodes_.end())
       it->second->shared().break_connection(make_error_code(errc::connection_closed));
     if (default_node_ == p && !after.primaries().empty()) default_node_ = after.primaries().front();
@@ -163,13 +168,13 @@ void ClusterClient::check_coverage(const Topology& t) {
 }
 
 void ClusterClient::refresh_topology() {
-  if (std::error_code ec = holder_.refresh_now(deadline_after(options_.command_timeout)))
+  if (std::error_code ec = holder_->refresh_now(deadline_after(options_.command_timeout)))
     throw_error(ec, "refreshing the cluster slot map");
 }
 
 void ClusterClient::refresh_after_fault(std::uint64_t seen_version, Deadline deadline) {
   moved_since_refresh_ = 0;
-  holder_.refresh(seen_version, deadline);  // a failure here shows up as the retry's own error
+  holder_->refresh(seen_version, deadline);  // a failure here shows up as the retry's own error
 }
 
 // ---- dead-node detection ------------------------------------------------------------------
@@ -179,20 +184,20 @@ std::error_code ClusterClient::run_on(const NodeAddress& addr, const Command* cm
   // A command the server may hold (BLPOP...) is silent by design: it says nothing of the node.
   const bool watched = std::none_of(cmds, cmds + n, [](const Command& c) { return c.blocking.has_value(); });
   if (!watched) return node(addr).run(cmds, n, out, deadline, written);
-  watch_.started(addr, Clock::now());
+  watch_->started(addr, Clock::now());
   if (watchdog_idle_) wake_watchdog();  // silence is only noticed while the watchdog ticks
   NodeConnections& conns = node(addr);
   const std::error_code ec = own_query && !auto_flush_ ? conns.run_exclusive(cmds, n, out, deadline, written)
                                                        : conns.run(cmds, n, out, deadline, written);
   const Outcome o = classify_failure(ec);
-  watch_.finished(addr, Clock::now(), o != Outcome::ConnectionError && o != Outcome::Timeout);
+  watch_->finished(addr, Clock::now(), o != Outcome::ConnectionError && o != Outcome::Timeout);
   if (o == Outcome::ConnectionError || o == Outcome::Timeout) wake_watchdog();
   return ec;
 }
 
 void ClusterClient::mark_suspect(const NodeAddress& addr) {
-  const bool was = watch_.is_suspect(addr);
-  watch_.suspect(addr, Clock::now());
+  const bool was = watch_->is_suspect(addr);
+  watch_->suspect(addr, Clock::now());
   if (!was) wake_watchdog();
 }
 
@@ -219,21 +224,21 @@ void ClusterClient::watchdog_loop() {
   const auto periodic = std::chrono::duration_cast<Clock::duration>(options_.refresh_interval);
   while (!stopping_) {
     const auto now = Clock::now();
-    const bool suspects = watch_.tick(now);
+    const bool suspects = watch_->tick(now);
     const bool urgent = suspects || background_refresh_wanted_;
-    if (urgent && now - holder_.last_refresh() >= fault_interval && !holder_.refreshing()) {
+    if (urgent && now - holder_->last_refresh() >= fault_interval && !holder_->refreshing()) {
       background_refresh_wanted_ = false;
-      holder_.refresh_now(deadline_after(2 * std::chrono::duration_cast<Clock::duration>(options_.topology_timeout)));
-    } else if (!urgent && periodic.count() > 0 && now - holder_.last_refresh() >= periodic && !holder_.refreshing()) {
-      holder_.refresh_now(deadline_after(std::chrono::duration_cast<Clock::duration>(options_.command_timeout)));
+      holder_->refresh_now(deadline_after(2 * std::chrono::duration_cast<Clock::duration>(options_.topology_timeout)));
+    } else if (!urgent && periodic.count() > 0 && now - holder_->last_refresh() >= periodic && !holder_->refreshing()) {
+      holder_->refresh_now(deadline_after(std::chrono::duration_cast<Clock::duration>(options_.command_timeout)));
     }
     if (stopping_) break;
     Deadline wake = kNoDeadline;
-    const bool ticking = urgent || watch_.busy() || watch_.any_suspect() || background_refresh_wanted_;
+    const bool ticking = urgent || watch_->busy() || watch_->any_suspect() || background_refresh_wanted_;
     if (ticking) {
       wake = deadline_after(fault_interval);
     } else if (periodic.count() > 0) {
-      wake = std::max(holder_.last_refresh() + periodic, Clock::now() + fault_interval);
+      wake = std::max(holder_->last_refresh() + periodic, Clock::now() + fault_interval);
     }
     Parker sleeper;  // bound to this fiber; callers and the destructor wake it
     watchdog_sleeper_ = &sleeper;

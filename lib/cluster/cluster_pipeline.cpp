@@ -3,6 +3,9 @@
 #include <fibredis/client/pipeline.hpp>
 #include <fibredis/client/wait_batch.hpp>
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/detail/cluster/retry_policy.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
+#include <fibredis/detail/conn/node_connections.hpp>
 #include <fibredis/detail/cluster/pipeline_plan.hpp>
 #include <fibredis/errors.hpp>
 
@@ -40,8 +43,8 @@ std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds,
   const PipelinePlan::ReplicaPicker pick = [this](const Shard& s) { return pick_for_read(s); };
 
   for (int round = 0; !plan.done(); ++round) {
-    const std::uint64_t version = holder_.version();
-    std::vector<PipelinePlan::NodeBatch> batches = plan.next_round(*holder_.current(), pick);
+    const std::uint64_t version = holder_->version();
+    std::vector<PipelinePlan::NodeBatch> batches = plan.next_round(*holder_->current(), pick);
     {
       // One fiber per node, all at once; each sends its whole batch in one write.
       std::vector<Fiber> fibers;
@@ -73,7 +76,7 @@ std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds,
     const PipelinePlan::RoundSummary summary = plan.finish_round();
     stats_.redirects += summary.redirects;
     stats_.retries += summary.retries - summary.redirects;
-    for (const PipelinePlan::SlotMove& m : summary.moved) holder_.move_slot(m.slot, m.node);
+    for (const PipelinePlan::SlotMove& m : summary.moved) holder_->move_slot(m.slot, m.node);
     for (const NodeAddress& n : summary.suspects) mark_suspect(n);
     if (summary.refresh_topology) refresh_after_fault(version, deadline);
     if (summary.refresh_background) request_background_refresh();

@@ -2,6 +2,9 @@
 // exclusive connection of the primary that owns its keys, so WAIT counts that primary's replicas
 // for exactly the writes before it.
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/detail/cluster/retry_policy.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
+#include <fibredis/detail/conn/node_connections.hpp>
 
 #include <fibredis/client/pipeline.hpp>
 #include <fibredis/client/wait_batch.hpp>
@@ -67,8 +70,8 @@ std::vector<Reply> ClusterClient::run_wait_pipeline(const std::vector<Command>& 
 
   std::string last_problem;
   for (int attempt = 0; attempt < options_.max_redirects; ++attempt) {
-    const std::uint64_t version = holder_.version();
-    const auto topology = holder_.current();
+    const std::uint64_t version = holder_->version();
+    const auto topology = holder_->current();
     const Shard* shard = topology->shard_for_slot(slots.front());
     if (shard == nullptr) {
       last_problem = "slot " + std::to_string(slots.front()) + " not covered";
@@ -122,7 +125,7 @@ std::vector<Reply> ClusterClient::run_wait_pipeline(const std::vector<Command>& 
         if (redirect->host.empty()) redirect->host = target.host;
         NodeAddress owner{redirect->host, redirect->port};
         if (options_.address_remap) owner = options_.address_remap(owner);
-        holder_.move_slot(redirect->slot, owner);
+        holder_->move_slot(redirect->slot, owner);
       } else if (kind == ErrorKind::ClusterDown || kind == ErrorKind::MasterDown || kind == ErrorKind::ReadOnly) {
         refresh = true;
       }

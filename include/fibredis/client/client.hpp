@@ -23,12 +23,12 @@
 #include <fibredis/client/commands.hpp>
 #include <fibredis/client/pipeline.hpp>
 #include <fibredis/conn/client_stats.hpp>
-#include <fibredis/detail/conn/node_connections.hpp>
 #include <fibredis/conn/options.hpp>
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/reply.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -36,6 +36,9 @@
 namespace fibredis {
 
 class Watch;
+class NodeConnections;   // detail/conn/node_connections.hpp
+class SharedConnection;  // detail/conn/shared_connection.hpp
+class ConnectionPool;    // detail/conn/connection_pool.hpp
 
 class Client : public Commands<Client>, public AsyncCommands<Client> {
  public:
@@ -65,12 +68,14 @@ class Client : public Commands<Client>, public AsyncCommands<Client> {
   Watch watch(ArgList keys);
 
   /// Lettuce-style manual flushing of the shared connection, for bulk loads.
-  void set_auto_flush(bool on) { node_.shared().set_auto_flush(on); }
+  void set_auto_flush(bool on);
   void flush();
 
-  const Options& options() const noexcept { return node_.options(); }
-  SharedConnection& shared_connection() noexcept { return node_.shared(); }
-  ConnectionPool& pool() noexcept { return node_.pool(); }
+  const Options& options() const noexcept;
+  /// The connections themselves, for tests and tools (internal types: their headers are under
+  /// fibredis/detail/ and not installed).
+  SharedConnection& shared_connection() noexcept;
+  ConnectionPool& pool() noexcept;
   /// What this client did on the wire (conn/client_stats.hpp).
   ClientStats stats() const noexcept;
 
@@ -85,7 +90,7 @@ class Client : public Commands<Client>, public AsyncCommands<Client> {
   [[noreturn]] void fail(std::error_code ec, std::string_view what) const;
 
   ClientStats stats_;  // before node_: its connections count into it
-  NodeConnections node_;
+  std::unique_ptr<NodeConnections> node_;  // behind a pointer: its header is internal
 };
 
 }  // namespace fibredis

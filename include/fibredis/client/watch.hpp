@@ -13,7 +13,8 @@
 
 #include <fibredis/client/commands.hpp>
 #include <fibredis/client/pipeline.hpp>
-#include <fibredis/detail/conn/connection_pool.hpp>
+
+#include <memory>
 
 namespace fibredis {
 
@@ -21,7 +22,7 @@ class Client;
 
 class Watch : public Commands<Watch> {
  public:
-  Watch(Watch&&) noexcept = default;
+  Watch(Watch&&) noexcept;
   ~Watch();
 
   Reply execute(const Command& cmd);
@@ -31,14 +32,16 @@ class Watch : public Commands<Watch> {
   }
 
   /// A transaction pipeline bound to this connection.
-  Pipeline multi() { return Pipeline(*client_, true, &*lease_); }
+  Pipeline multi();
   void unwatch();
 
  private:
   friend class Client;
-  Watch(Client& client, ConnectionPool::Lease lease) : client_(&client), lease_(std::move(lease)) {}
+  /// The pooled connection's lease (a ConnectionPool::Lease; its header is internal).
+  struct Lease;
+  Watch(Client& client, std::unique_ptr<Lease> lease) noexcept;
   Client* client_;
-  ConnectionPool::Lease lease_;
+  std::unique_ptr<Lease> lease_;
 };
 
 }  // namespace fibredis

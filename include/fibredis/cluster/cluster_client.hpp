@@ -41,18 +41,14 @@
 #include <fibredis/cluster/cluster_pipeline.hpp>
 #include <fibredis/cluster/cluster_options.hpp>
 #include <fibredis/cluster/node_address.hpp>
-#include <fibredis/detail/cluster/node_watch.hpp>
 #include <fibredis/cluster/nonatomic_commands.hpp>
 #include <fibredis/cluster/reply_merge.hpp>
-#include <fibredis/detail/cluster/retry_policy.hpp>
 #include <fibredis/cluster/target.hpp>
+#include <fibredis/conn/client_stats.hpp>
 #include <fibredis/cluster/topology.hpp>
-#include <fibredis/detail/cluster/topology_holder.hpp>
-#include <fibredis/detail/conn/node_connections.hpp>
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/command_info.hpp>
 #include <fibredis/resp/reply.hpp>
-#include <fibredis/detail/runtime/parker.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
 #include <cstdint>
@@ -67,6 +63,13 @@
 namespace fibredis {
 
 class TargetedCommands;
+// Internal types, held by pointer (their headers are under fibredis/detail/, not installed).
+class NodeConnections;
+class TopologyHolder;
+class NodeWatch;
+class Parker;
+struct RetryPolicy;
+enum class Outcome : std::uint8_t;
 
 class ClusterClient : public Commands<ClusterClient>,
                       public NonAtomicCommands<ClusterClient>,
@@ -128,13 +131,14 @@ class ClusterClient : public Commands<ClusterClient>,
   NodeConnections& node(const NodeAddress& address);
 
   // ---- topology -------------------------------------------------------------------------
-  std::shared_ptr<const Topology> topology() const noexcept { return holder_.current(); }
+  std::shared_ptr<const Topology> topology() const noexcept;
   /// Re-reads the slot map now (single-flight: joins a refresh in progress).
   void refresh_topology();
   /// The holder of the slot map (tests and tools use it to plant a stale map: move_slot()).
-  TopologyHolder& topology_holder() noexcept { return holder_; }
+  /// (TopologyHolder is internal: detail/cluster/topology_holder.hpp, built in-tree only.)
+  TopologyHolder& topology_holder() noexcept { return *holder_; }
   /// Full slot-map refreshes so far (a MOVED storm from many fibers must cost one).
-  std::uint64_t topology_refreshes() const noexcept { return holder_.refreshes(); }
+  std::uint64_t topology_refreshes() const noexcept;
   /// Redirections (MOVED + ASK) and retries seen so far (stats().redirects + stats().retries).
   std::uint64_t redirects() const noexcept { return stats_.redirects + stats_.retries; }
   /// What this client did on the wire, all nodes together (conn/client_stats.hpp).
@@ -180,7 +184,7 @@ class ClusterClient : public Commands<ClusterClient>,
   void mark_suspect(const NodeAddress& addr);
   /// CLUSTERDOWN / uncovered slot: have the watchdog refresh soon; nobody waits for it.
   void request_background_refresh();
-  RetryPolicy retry_policy() const noexcept { return {options_.max_redirects, options_.retry_unknown_writes}; }
+  RetryPolicy retry_policy() const noexcept;
   [[noreturn]] void give_up(const Command& cmd, Outcome outcome, std::error_code ec, const NodeAddress& node,
                             const std::string& last_problem);
   Reply execute_on_slot(const Command& cmd, std::uint16_t slot, bool read_only, Deadline deadline);
@@ -206,9 +210,9 @@ class ClusterClient : public Commands<ClusterClient>,
   ClientStats stats_;  // before nodes_: their connections count into it
   bool auto_flush_ = true;
   std::unordered_map<NodeAddress, std::unique_ptr<NodeConnections>> nodes_;
-  TopologyHolder holder_;
+  std::unique_ptr<TopologyHolder> holder_;
   NodeAddress default_node_;
-  NodeWatch watch_;
+  std::unique_ptr<NodeWatch> watch_;
   std::uint64_t round_robin_ = 0;
   int moved_since_refresh_ = 0;
   bool stopping_ = false;
