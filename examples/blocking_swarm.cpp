@@ -9,8 +9,6 @@
 // (threads: OS threads of this process while all clients were blocked; rss_kib: peak RSS).
 #include <fibredis/fibredis.hpp>
 
-#include <boost/fiber/operations.hpp>
-
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -64,18 +62,17 @@ int main(int argc, char** argv) {
       const auto start = std::chrono::steady_clock::now();
       fibredis::spawn([&] {
         while (!done) {
-          boost::this_fiber::sleep_for(200ms);
+          fibredis::sleep_for(200ms);
           if (done) break;
           ++heartbeats;
           std::cout << "heartbeat " << heartbeats << ": t=" << std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - start).count()
-                    << "ms connections created=" << client.pool().created()
-                    << " in_use=" << client.pool().in_use() << std::endl;
+                    << "ms connections opened=" << client.stats().connects << std::endl;
         }
       });
       fibredis::spawn([&] {
         // Sample while every client is parked in BRPOP.
-        boost::this_fiber::sleep_for(std::chrono::milliseconds(timeout_ms / 2));
+        fibredis::sleep_for(std::chrono::milliseconds(timeout_ms / 2));
         threads = os_threads();
       });
       std::vector<fibredis::Fiber> swarm;
@@ -95,8 +92,7 @@ int main(int argc, char** argv) {
       for (auto& f : swarm) f.join();
       wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
       done = true;
-      std::cout << "connections created=" << client.pool().created() << " open=" << client.pool().open()
-                << " errors=" << errors << std::endl;
+      std::cout << "connections opened=" << client.stats().connects << " errors=" << errors << std::endl;
     });
   } catch (const std::exception& e) {
     std::cerr << "blocking_swarm: " << e.what() << "\n";

@@ -1,5 +1,7 @@
 #include <fibredis/client/async.hpp>
 
+#include <fibredis/detail/runtime/parker.hpp>
+
 #include <cstddef>
 #include <exception>
 #include <iterator>
@@ -7,6 +9,10 @@
 #include <vector>
 
 namespace fibredis {
+
+void AsyncTracker::end() noexcept {
+  if (--live_ == 0 && drainer_ != nullptr) drainer_->unpark();
+}
 
 void AsyncTracker::drain() noexcept {
   // Bounded: each async command ends by its own deadline, and end() wakes us on the last one.
@@ -17,6 +23,9 @@ void AsyncTracker::drain() noexcept {
     drainer_ = nullptr;
   }
 }
+
+AsyncBatcher::AsyncBatcher() noexcept = default;
+AsyncBatcher::~AsyncBatcher() = default;
 
 void AsyncBatcher::add(std::unique_ptr<detail::AsyncItem> item, AsyncTracker& tracker, void* client, Runner run,
                        std::size_t max_batch) {

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/fibredis.hpp>
+#include <fibredis/client/async.hpp>
+#include <fibredis/detail/conn/node_connections.hpp>
 
 #include "support/helpers.hpp"
 #include "support/servers.hpp"

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/fibredis.hpp>
+#include <fibredis/detail/conn/connection_pool.hpp>
+#include <fibredis/detail/conn/shared_connection.hpp>
 
 #include "support/helpers.hpp"
 #include "support/servers.hpp"

@@ -13,6 +13,8 @@
 #include <fibredis/cluster/slot.hpp>
 #include <fibredis/errors.hpp>
 #include <fibredis/runtime/runtime.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
+#include <fibredis/detail/conn/node_connections.hpp>
 
 #include "support/helpers.hpp"
 #include "support/servers.hpp"

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/fibredis.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
 
 #include "support/servers.hpp"
 

@@ -12,6 +12,7 @@
 #include <fibredis/cluster/slot.hpp>
 #include <fibredis/errors.hpp>
 #include <fibredis/runtime/runtime.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
 
 #include "support/helpers.hpp"
 #include "support/servers.hpp"

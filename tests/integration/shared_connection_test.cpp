@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/fibredis.hpp>
+#include <fibredis/detail/conn/shared_connection.hpp>
 
 #include "support/helpers.hpp"
 #include "support/servers.hpp"

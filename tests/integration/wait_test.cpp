@@ -9,7 +9,9 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/fibredis.hpp>
+#include <fibredis/client/async.hpp>
 #include <fibredis/cluster/slot.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
 
 #include "support/helpers.hpp"
 #include "support/servers.hpp"

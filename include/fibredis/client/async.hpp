@@ -29,11 +29,11 @@
 // Futures belong to the client's thread (Runtime), like the client.
 #pragma once
 
+#include <fibredis/client/async_commands.hpp>
 #include <fibredis/client/commands.hpp>
 #include <fibredis/client/wait_batch.hpp>
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/reply.hpp>
-#include <fibredis/detail/runtime/parker.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
 #include <boost/fiber/future.hpp>
@@ -54,26 +54,6 @@ namespace fibredis {
 
 template <class T>
 using Future = boost::fibers::future<T>;
-
-/// Counts a client's async commands in flight, so that its destructor can wait for them.
-class AsyncTracker {
- public:
-  AsyncTracker() = default;
-  AsyncTracker(const AsyncTracker&) = delete;
-  AsyncTracker& operator=(const AsyncTracker&) = delete;
-
-  void begin() noexcept { ++live_; }
-  void end() noexcept {
-    if (--live_ == 0 && drainer_ != nullptr) drainer_->unpark();
-  }
-  std::size_t live() const noexcept { return live_; }
-  /// Parks the calling fiber until no async command is in flight.
-  void drain() noexcept;
-
- private:
-  std::size_t live_ = 0;
-  Parker* drainer_ = nullptr;
-};
 
 namespace detail {
 
@@ -114,27 +94,6 @@ concept BatchRunner = requires(C& c, const Command* cmds, std::size_t n, Reply* 
 };
 
 }  // namespace detail
-
-/// Collects a client's async commands of one scheduler round into batches, each sent by one fiber.
-class AsyncBatcher {
- public:
-  /// Runs cmds[0..n) on the client and fills out[0..n); throws the client's errors.
-  using Runner = void (*)(void* client, const Command* cmds, std::size_t n, Reply* out);
-
-  /// Queues `item`; the first item of a batch starts the fiber that sends it once the caller
-  /// yields. A batch holds at most `max_batch` commands; more start the next one.
-  void add(std::unique_ptr<detail::AsyncItem> item, AsyncTracker& tracker, void* client, Runner run,
-           std::size_t max_batch);
-
- private:
-  void start(AsyncTracker& tracker, void* client, Runner run, std::size_t max_batch);
-  void flush(AsyncTracker& tracker, void* client, Runner run, std::size_t max_batch);
-
-  std::vector<std::unique_ptr<detail::AsyncItem>> queued_;  // the batch being collected
-};
-
-template <class Client>
-class AsyncCommands;
 
 /// client.async(): the typed commands, each returning a Future of the synchronous result.
 template <class Client>
@@ -202,36 +161,10 @@ class AsyncView : public Commands<AsyncView<Client>> {
   Client* client_;
 };
 
-/// The async entry points of a client (mixed into Client and ClusterClient). The client's
-/// destructor must call drain_async() first, while everything the commands use is alive.
 template <class Client>
-class AsyncCommands {
- public:
-  AsyncView<Client> async() noexcept { return AsyncView<Client>(static_cast<Client&>(*this)); }
-
-  /// Any command (see Commands::command): a Future of its raw Reply; an error reply is thrown by
-  /// get() as the synchronous command() throws it.
-  Future<Reply> async_command(std::initializer_list<std::string_view> args) { return async().command(args); }
-  template <detail::StringRange R>
-  Future<Reply> async_command(const R& args) {
-    return async().command(args);
-  }
-  Future<Reply> async_command(Command cmd) { return async().command(std::move(cmd)); }
-
-  /// Async commands started and not finished yet.
-  std::size_t async_in_flight() const noexcept { return tracker_.live(); }
-
- protected:
-  AsyncCommands() = default;
-  ~AsyncCommands() = default;
-  /// Waits until every async command of this client has finished.
-  void drain_async() noexcept { tracker_.drain(); }
-
- private:
-  friend class AsyncView<Client>;
-  AsyncTracker tracker_;
-  AsyncBatcher batcher_;
-};
+AsyncView<Client> AsyncCommands<Client>::async() noexcept {
+  return AsyncView<Client>(static_cast<Client&>(*this));
+}
 
 /// Waits for every future, then returns their values in order, or rethrows the first error (in
 /// the order of `futures`) once all have finished, so no command is still running when it throws.

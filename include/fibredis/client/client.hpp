@@ -4,7 +4,7 @@
 // Commands the server may hold (BLPOP, BRPOP, BLMOVE, BZPOPMIN, XREAD BLOCK...) each take an
 // exclusive connection from the pool, so a thousand parked BRPOPs never stall a GET. WAIT and
 // WAITAOF only run at the end of a pipeline (client/wait_batch.hpp); async() gives futures
-// (client/async.hpp).
+// (include <fibredis/client/async.hpp> to use them).
 //
 // @code
 //   fibredis::Client c({.host = "127.0.0.1", .port = 6379});   // or Client("redis://:pw@host:6379/0")
@@ -19,7 +19,7 @@
 // the server answers with an error. A Client belongs to the thread (Runtime) that made it.
 #pragma once
 
-#include <fibredis/client/async.hpp>
+#include <fibredis/client/async_commands.hpp>
 #include <fibredis/client/commands.hpp>
 #include <fibredis/client/pipeline.hpp>
 #include <fibredis/conn/client_stats.hpp>

@@ -36,7 +36,7 @@
 // A ClusterClient belongs to the thread (Runtime) that made it.
 #pragma once
 
-#include <fibredis/client/async.hpp>
+#include <fibredis/client/async_commands.hpp>
 #include <fibredis/client/commands.hpp>
 #include <fibredis/cluster/cluster_pipeline.hpp>
 #include <fibredis/cluster/cluster_options.hpp>
@@ -73,7 +73,7 @@ enum class Outcome : std::uint8_t;
 
 class ClusterClient : public Commands<ClusterClient>,
                       public NonAtomicCommands<ClusterClient>,
-                      public AsyncCommands<ClusterClient> {  // async(), async_command(): client/async.hpp
+                      public AsyncCommands<ClusterClient> {  // async(), async_command(): include client/async.hpp
  public:
   /// Discovers the cluster from the startup nodes (CLUSTER SHARDS, or CLUSTER SLOTS on old
   /// servers). Throws ConnectionError when no startup node answers, SlotNotCoveredError when slots
