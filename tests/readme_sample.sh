@@ -8,7 +8,6 @@ out=$(mktemp "${TMPDIR:-/tmp}/fibredis-readme.XXXXXX.cpp")
 trap 'rm -f "$out"' EXIT
 awk '/^```cpp$/ { on = 1; next } on && /^```$/ { exit } on { print }' "$root/README.md" >"$out"
 [[ -s $out ]] || { echo "readme_sample: no \`\`\`cpp block in README.md" >&2; exit 1; }
-# shellcheck disable=SC2046
-"$cxx" -std=c++20 -Wall -Wextra -Werror -fsyntax-only -I "$root/include" \
-  $(pkg-config --cflags liburing hiredis) "$out"
+# No liburing or hiredis flags: the installed headers need neither (tests/headers checks that).
+"$cxx" -std=c++20 -Wall -Wextra -Werror -fsyntax-only -I "$root/include" "$out"
 echo "readme_sample: README.md's sample compiles"

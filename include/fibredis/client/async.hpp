@@ -2,9 +2,13 @@
 //
 // `client.async()` is a view with every typed command of the Commands<> mixin; each returns a
 // boost::fibers::future of what the synchronous call returns, and `async_command({...})` the raw
-// Reply. The same for Client and ClusterClient (AsyncCommands<> below, written once):
+// Reply. The same for Client and ClusterClient (AsyncCommands<>, client/async_commands.hpp, written
+// once). Opt-in: the umbrella header does not include this one (it would pull Boost.Fiber's
+// futures, and with them its scheduler headers, into every translation unit); include it to call
+// async():
 //
 // @code
+//   #include <fibredis/client/async.hpp>
 //   std::vector<boost::fibers::future<bool>> sets;
 //   for (int i = 0; i < 1000; ++i) sets.push_back(c.async().set("k" + std::to_string(i), "v"));
 //   fibredis::wait_all(sets);                                // all 1,000 in flight at once
