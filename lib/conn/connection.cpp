@@ -63,7 +63,7 @@ bool valid_client_name(const std::string& name) {
 }
 }  // namespace
 
-static_assert(sizeof(Connection) <= 176, "memory per blocked call is a published figure (conn/connection.hpp)");
+static_assert(sizeof(Connection) <= 184, "memory per blocked call is a published figure (conn/connection.hpp)");
 
 Connection::Connection(ReadBuffer mode)
     : mode_(mode), buffer_(mode == ReadBuffer::Owned ? new char[kReadChunk] : nullptr) {}
@@ -180,7 +180,7 @@ std::error_code Connection::read_reply(Reply& out, Deadline deadline, IoCancel* 
 }
 
 std::error_code Connection::read_lean(Reply& out, Deadline deadline, IoCancel* cancel, bool keep_on_interrupt) {
-  for (unsigned chunks = 0;; ) {
+  for (unsigned chunks = 0;;) {
     std::error_code ec;
     if (auto r = reader_.next(ec)) {
       out = std::move(*r);
@@ -191,21 +191,24 @@ std::error_code Connection::read_lean(Reply& out, Deadline deadline, IoCancel* c
       error_text_ = reader_.error_text();
       return fail(ec);
     }
+    // A large reply may stream in as fast as it is read, so this loop may never wait: its
+    // deadline is checked here, mid-transfer, and the call ends at it.
+    if (chunks > 0 && expired(deadline)) {
+      if (keep_on_interrupt) return make_error_code(errc::timeout);  // reply_pending() tells
+      return fail(make_error_code(errc::timeout));
+    }
     std::size_t n = 0;
     if (auto rec = socket_.recv_now(scratch(), kScratch, n)) return fail(rec);
     if (n > 0) {
       reader_.feed(scratch(), n);
-      // A large reply may stream in as fast as it is read, so the loop may never wait: its
-      // deadline is checked here (the call ends at it, mid-transfer, and the connection with its
-      // half-read reply is dropped), and every 1 MiB other fibers get a turn.
-      if (expired(deadline)) return fail(make_error_code(errc::timeout));
-      if (++chunks % 16 == 0) boost::this_fiber::yield();
+      if (++chunks % 16 == 0) boost::this_fiber::yield();  // every 1 MiB, the others get a turn
       continue;
     }
     reader_.release_buffer();
     if (auto wec = socket_.wait_readable(deadline, cancel)) {
       // The poll ended without reading: the stream is intact, and a caller that can tell the
-      // server to stop (CLIENT UNBLOCK) may read on.
+      // server to stop (CLIENT UNBLOCK) may read on; reply_pending() says whether part of a
+      // reply is in already (then the server is past blocking, and sending).
       if (keep_on_interrupt && (wec == errc::timeout || wec == errc::call_cancelled)) return wec;
       return fail(wec);
     }
@@ -227,6 +230,7 @@ std::error_code Connection::read_owned(Reply& out, Deadline deadline) {
     if (pending_len_ == 0) {
       std::size_t n = 0;
       if (auto rec = socket_.recv_some(buffer_.get(), kReadChunk, n, deadline)) return fail(rec);
+      last_read_ = Clock::now();
       pending_off_ = 0;
       pending_len_ = n;
     }

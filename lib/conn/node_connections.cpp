@@ -13,6 +13,10 @@ namespace {
 // the element it popped in the race). Bounded: a server that does not answer in this time costs
 // the connection, not the caller's time.
 constexpr std::chrono::milliseconds kUnblockGrace{200};
+// How long an interrupted call waits for the rest of a reply that had begun to arrive.
+constexpr std::chrono::milliseconds kFinishGrace{10};
+// ... and for an answer the server had already started when CLIENT UNBLOCK found it not blocked.
+constexpr std::chrono::milliseconds kLateGrace{50};
 }  // namespace
 
 Deadline NodeConnections::deadline_for(const Command* cmds, std::size_t n) const {
@@ -45,10 +49,12 @@ std::error_code NodeConnections::run_exclusive(const Command* cmds, std::size_t 
   const Deadline d = std::min(deadline, scope.deadline);
   ConnectionPool::Lease lease;
   // A new connection carries the batch in its handshake's write (no extra round trip per
-  // connection when ten thousand blocking calls start at once).
+  // connection when ten thousand blocking calls start at once). Not under a CancelScope: a
+  // handshake cut short by the scope would close a connection whose BRPOP the server may still
+  // run, and an element popped then is lost; sent after the handshake, it is cancellable.
   Connection::FirstBatch first{cmds, n};
   bool sent = false;
-  if (std::error_code ec = pool_.acquire(d, lease, &first, &sent)) {
+  if (std::error_code ec = pool_.acquire(d, lease, scope.active() ? nullptr : &first, &sent)) {
     if (ec == errc::auth_failed) error_text_ = pool_.last_error_text();
     if (written) *written = sent && first.written;
     if (ec == errc::timeout && scope.deadline <= deadline && expired(scope.deadline))
@@ -93,6 +99,22 @@ std::error_code NodeConnections::read_cancellable(Connection& conn, Reply& out, 
       ec == errc::call_cancelled ? make_error_code(errc::call_cancelled) : make_error_code(errc::call_timeout);
   ClientStats& stats = *stats_;
   ++stats.cancels;
+  if (conn.reply_pending()) {
+    // The server is past blocking and sending: its answer (the element) is on the way. A small
+    // one completes in microseconds and is returned; a large one is not waited for, the call
+    // ends now and the half-read connection is dropped.
+    Reply rest;
+    if (conn.read_reply(rest, deadline_after(kFinishGrace))) {
+      conn.mark_broken();
+      ++stats.cancel_dropped;
+      return result;
+    }
+    ++stats.cancel_reused;
+    if (rest.is_nil()) return result;
+    ++stats.cancel_rescued;
+    out = std::move(rest);
+    return {};
+  }
   // The server still holds the command: CLIENT UNBLOCK (TIMEOUT mode, so it answers as if the
   // block time had run out) on the control connection, then read that answer here, so the
   // connection goes back to the pool in step. If the server popped an element first, the
@@ -115,8 +137,12 @@ std::error_code NodeConnections::read_cancellable(Connection& conn, Reply& out, 
     ++stats.cancel_dropped;
     return result;
   }
+  // UNBLOCK answered 1: the command was blocked, its nil answer is immediate. 0: the server had
+  // answered already (the element is on its way); a small answer is here within microseconds,
+  // a large one is not waited for beyond kLateGrace (its connection is dropped).
+  const Deadline late_deadline = answer.is_integer() && answer.integer() == 0 ? deadline_after(kLateGrace) : grace;
   Reply late;
-  if (conn.read_reply(late, grace)) {
+  if (conn.read_reply(late, late_deadline)) {
     conn.mark_broken();
     ++stats.cancel_dropped;
     return result;

@@ -68,6 +68,9 @@ struct SharedConnection::Link final : RoundHook {
     wake_writer();
   }
 
+  // The last reply, or bytes of one (a 100 MB reply takes a while and is not silence).
+  Clock::time_point progress() const noexcept { return std::max(last_progress, conn.last_read()); }
+
   void write_pending() noexcept;
   void writer_loop() noexcept;
   void reader_loop() noexcept;
@@ -103,7 +106,7 @@ void SharedConnection::Link::write_pending() noexcept {
 
 Deadline SharedConnection::Link::next_check() const noexcept {
   Deadline d = owner->first_watched_deadline();
-  if (mux.in_flight() > 0) d = std::min(d, last_progress + options.command_timeout);
+  if (mux.in_flight() > 0) d = std::min(d, progress() + options.command_timeout);
   // Also while replies are due: they may all arrive before that check, and the PING is then late.
   if (options.health_check_interval.count() > 0) d = std::min(d, last_progress + options.health_check_interval);
   return d;
@@ -114,7 +117,7 @@ void SharedConnection::Link::check_health() noexcept {
   if (mux.in_flight() > 0) {
     // Commands outstanding and not one reply for command_timeout: the server is stopped, gone or
     // cut off without a RST. Fail everyone now rather than each at its own deadline.
-    if (now - last_progress >= options.command_timeout) fail(make_error_code(errc::timeout));
+    if (now - progress() >= options.command_timeout) fail(make_error_code(errc::timeout));
     return;
   }
   if (options.health_check_interval.count() > 0 && now - last_progress >= options.health_check_interval &&

@@ -76,9 +76,17 @@ class Connection {
   std::error_code wait_writable(Deadline deadline) noexcept;
   /// Reads the next reply (buffered bytes first, then the socket). With `keep_on_interrupt`, a
   /// wait that the deadline (errc::timeout) or `cancel` (errc::call_cancelled) ended leaves the
-  /// connection usable: no byte was lost, read_reply may be called again.
+  /// connection usable: no byte was lost, read_reply may be called again (reply_pending() says
+  /// whether part of the reply is in already).
   std::error_code read_reply(Reply& out, Deadline deadline, IoCancel* cancel = nullptr,
                              bool keep_on_interrupt = false);
+
+  /// When bytes last arrived (ReadBuffer::Owned): a large reply in transfer is progress even
+  /// before it is complete.
+  Clock::time_point last_read() const noexcept { return last_read_; }
+
+  /// Part of a reply has been received and not completed (after an interrupted read_reply).
+  bool reply_pending() const noexcept { return !reader_.empty(); }
 
   /// Wakes a fiber parked in read_reply (it gets connection_closed) and marks this broken.
   void shutdown() noexcept;
@@ -111,6 +119,7 @@ class Connection {
   std::size_t pending_off_ = 0;  // bytes of buffer_ read from the socket, not yet fed to reader_
   std::size_t pending_len_ = 0;
   Clock::time_point idle_since_{};
+  Clock::time_point last_read_{};
   std::string out_;
   std::string error_text_;
   std::string address_;
