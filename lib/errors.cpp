@@ -23,6 +23,10 @@ class FibredisCategory final : public std::error_category {
       case errc::auth_failed: return "authentication failed";
       case errc::not_connected: return "not connected";
       case errc::usage: return "invalid usage";
+      case errc::pool_timeout: return "timed out waiting for a pooled connection";
+      case errc::too_many_open_files: return "too many open files";
+      case errc::call_cancelled: return "call cancelled";
+      case errc::call_timeout: return "call deadline passed";
     }
     return "unknown fibredis error " + std::to_string(value);
   }
@@ -48,6 +52,10 @@ std::string describe(std::error_code ec, std::string_view context) {
     case errc::protocol_error: throw ProtocolError(what, ec);
     case errc::auth_failed: throw AuthenticationError(what, ec);
     case errc::usage: throw UsageError(what, ec);
+    case errc::pool_timeout: throw PoolTimeoutError(what, ec);
+    case errc::too_many_open_files: throw ResourceError(what, ec);
+    case errc::call_cancelled: throw CancelledError(what, ec);
+    case errc::call_timeout: throw TimeoutError(what, ec);
   }
   throw Error(what, ec);
 }
@@ -60,6 +68,8 @@ std::string describe(std::error_code ec, std::string_view context) {
     case ETIMEDOUT:
     case ETIME:
     case ECANCELED: throw TimeoutError(what, ec);
+    case EMFILE:
+    case ENFILE: throw ResourceError(what, ec);
     default: throw ConnectionError(what, ec);
   }
 }

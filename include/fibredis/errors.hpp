@@ -30,6 +30,16 @@ enum class errc {
   not_connected,
   /// The caller asked for something the client does not allow (bad argument, blocked command).
   usage,
+  /// No pooled connection became free within pool_timeout (max_connections are all in use).
+  pool_timeout,
+  /// The process or system ran out of file descriptors (EMFILE/ENFILE), even after the pool shed
+  /// its idle connections: a local shortage, never a fault of the server.
+  too_many_open_files,
+  /// The caller cancelled the call (CancelSource::cancel); a blocked command was unblocked.
+  call_cancelled,
+  /// The caller's own deadline (CancelScope) passed first; a blocked command was unblocked and
+  /// the server answered it, so the node is healthy.
+  call_timeout,
 };
 
 const std::error_category& fibredis_category() noexcept;
@@ -54,6 +64,12 @@ class Error : public std::runtime_error {
 class ConnectionError : public Error { using Error::Error; };
 /// A deadline expired: connect, command, pool wait, or a whole cluster call.
 class TimeoutError : public Error { using Error::Error; };
+/// Every pooled connection to the server stayed in use for pool_timeout (max_connections reached).
+class PoolTimeoutError : public TimeoutError { using TimeoutError::TimeoutError; };
+/// The call was cancelled through its CancelToken (runtime/cancel.hpp).
+class CancelledError : public Error { using Error::Error; };
+/// A local resource ran out: file descriptors (EMFILE/ENFILE) after the pool shed idle ones.
+class ResourceError : public Error { using Error::Error; };
 /// The server rejected our credentials (WRONGPASS, NOAUTH, ...).
 class AuthenticationError : public Error { using Error::Error; };
 /// The server sent bytes that are not valid RESP, or a reply of an unexpected shape.

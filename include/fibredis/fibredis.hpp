@@ -3,6 +3,7 @@
 
 #include <fibredis/errors.hpp>
 #include <fibredis/runtime/runtime.hpp>
+#include <fibredis/runtime/cancel.hpp>
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/reply.hpp>
 #include <fibredis/conn/options.hpp>

@@ -25,6 +25,8 @@ Options ClusterOptions::node_options(const NodeAddress& address) const {
   o.command_timeout = command_timeout;
   o.pool_timeout = pool_timeout;
   o.max_connections = max_connections_per_node;
+  o.max_idle = max_idle_per_node;
+  o.idle_timeout = idle_timeout;
   o.max_in_flight = max_in_flight;
   o.health_check_interval = health_check_interval;
   o.socket = socket;

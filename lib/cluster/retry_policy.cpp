@@ -34,6 +34,15 @@ Outcome classify_failure(std::error_code ec) noexcept {
   if (!ec) return Outcome::None;
   if (ec == errc::timeout) return Outcome::Timeout;
   if (ec == errc::auth_failed || ec == errc::usage) return Outcome::Fatal;
+  // Local conditions, not faults of the node: retrying elsewhere or marking it suspect would be
+  // wrong (a full pool, an fd shortage, the caller's own cancellation or deadline after the
+  // server answered the CLIENT UNBLOCK).
+  if (ec == errc::pool_timeout || ec == errc::too_many_open_files || ec == errc::call_cancelled ||
+      ec == errc::call_timeout)
+    return Outcome::Fatal;
+  if ((ec.category() == std::system_category() || ec.category() == std::generic_category()) &&
+      (ec.value() == EMFILE || ec.value() == ENFILE))
+    return Outcome::Fatal;
   // The kernel's own deadlines (errors.cpp maps the same three to TimeoutError).
   if ((ec.category() == std::system_category() || ec.category() == std::generic_category()) &&
       (ec.value() == ETIME || ec.value() == ETIMEDOUT || ec.value() == ECANCELED))

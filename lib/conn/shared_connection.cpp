@@ -1,6 +1,7 @@
 #include <fibredis/detail/conn/shared_connection.hpp>
 
 #include <fibredis/detail/conn/connection.hpp>
+#include <fibredis/detail/conn/connection_pool.hpp>
 #include <fibredis/detail/conn/multiplexer.hpp>
 #include <fibredis/errors.hpp>
 #include <fibredis/detail/runtime/parker.hpp>
@@ -8,6 +9,7 @@
 #include <fibredis/detail/runtime/uring_scheduler.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <vector>
 
 namespace fibredis {
@@ -20,15 +22,10 @@ struct HealthPing final : Multiplexer::Request {
   Reply reply;
 };
 
-void erase_waiter(std::deque<Parker*>& q, Parker* p) {
-  auto it = std::find(q.begin(), q.end(), p);
-  if (it != q.end()) q.erase(it);
-}
-
 }  // namespace
 
 // A caller's batch: the multiplexer's request plus the parker its fiber waits on.
-struct SharedConnection::Waiter final : Multiplexer::Request {
+struct SharedConnection::Waiter final : Multiplexer::Request, WaitHook {
   Waiter(Reply* out, std::size_t n, Deadline d) noexcept : Multiplexer::Request(out, n), deadline(d) {}
   Parker parker;
   Deadline deadline;
@@ -48,7 +45,7 @@ struct SharedConnection::Link final : RoundHook {
   SharedConnection* owner;
   const Options& options;
   ClientStats* stats;
-  Connection conn;
+  Connection conn{Connection::ReadBuffer::Owned};
   Multiplexer mux;
   std::vector<iovec> iov;
   Parker* writer_idle = nullptr;  // the writer's parker while it waits for work
@@ -70,6 +67,9 @@ struct SharedConnection::Link final : RoundHook {
     mux.fail_all(ec);
     wake_writer();
   }
+
+  // The last reply, or bytes of one (a 100 MB reply takes a while and is not silence).
+  Clock::time_point progress() const noexcept { return std::max(last_progress, conn.last_read()); }
 
   void write_pending() noexcept;
   void writer_loop() noexcept;
@@ -106,7 +106,7 @@ void SharedConnection::Link::write_pending() noexcept {
 
 Deadline SharedConnection::Link::next_check() const noexcept {
   Deadline d = owner->first_watched_deadline();
-  if (mux.in_flight() > 0) d = std::min(d, last_progress + options.command_timeout);
+  if (mux.in_flight() > 0) d = std::min(d, progress() + options.command_timeout);
   // Also while replies are due: they may all arrive before that check, and the PING is then late.
   if (options.health_check_interval.count() > 0) d = std::min(d, last_progress + options.health_check_interval);
   return d;
@@ -117,7 +117,7 @@ void SharedConnection::Link::check_health() noexcept {
   if (mux.in_flight() > 0) {
     // Commands outstanding and not one reply for command_timeout: the server is stopped, gone or
     // cut off without a RST. Fail everyone now rather than each at its own deadline.
-    if (now - last_progress >= options.command_timeout) fail(make_error_code(errc::timeout));
+    if (now - progress() >= options.command_timeout) fail(make_error_code(errc::timeout));
     return;
   }
   if (options.health_check_interval.count() > 0 && now - last_progress >= options.health_check_interval &&
@@ -191,10 +191,10 @@ std::error_code SharedConnection::ensure_connected(Deadline deadline) {
   if (link_ && !link_->failed) return {};
   if (connecting_) {
     // Single-flight: one fiber connects, the others wait for its outcome.
-    Parker p;
-    connect_waiters_.push_back(&p);
-    if (!p.park(deadline)) {
-      erase_waiter(connect_waiters_, &p);
+    ConnectWaiter w;
+    connect_waiters_.push_back(w);
+    if (!w.parker.park(deadline)) {
+      w.unlink();
       ++stats_->timeouts;
       return make_error_code(errc::timeout);
     }
@@ -209,6 +209,12 @@ std::error_code SharedConnection::ensure_connected(Deadline deadline) {
   auto link = std::make_unique<Link>(this, options_, stats_);
   const Deadline connect_deadline = std::min(deadline, deadline_after(options_.connect_timeout));
   std::error_code ec = link->conn.connect(options_, connect_deadline);
+  if ((ec.value() == EMFILE || ec.value() == ENFILE) && ec.category() == std::system_category()) {
+    // Out of descriptors: idle pooled connections are the ones we can spare. Then once more.
+    ec = shed_idle_connections() > 0 ? link->conn.connect(options_, connect_deadline)
+                                     : make_error_code(errc::too_many_open_files);
+    if (ec.value() == EMFILE || ec.value() == ENFILE) ec = make_error_code(errc::too_many_open_files);
+  }
   if (!ec) {
     ++connects_;
     ++stats_->connects;
@@ -220,9 +226,7 @@ std::error_code SharedConnection::ensure_connected(Deadline deadline) {
   last_connect_error_ = ec;
   last_connect_text_ = ec ? link->conn.error_text() : std::string();
   connecting_ = false;
-  std::deque<Parker*> waiters;
-  waiters.swap(connect_waiters_);
-  for (Parker* p : waiters) p->unpark();
+  while (ConnectWaiter* w = connect_waiters_.pop_front()) w->parker.unpark();
   return ec;
 }
 
@@ -249,7 +253,7 @@ std::error_code SharedConnection::execute(const Command* cmds, std::size_t n, Re
       link.arm();  // written when this round's fibers have queued theirs too
     }
     if (deadline != kNoDeadline && (watched_.empty() || deadline >= last_watched_)) {
-      watched_.push_back(&waiter);
+      watched_.push_back(waiter);
       waiter.in_watch = true;
       last_watched_ = deadline;
       if (watched_.size() == 1) link.wake_writer();  // its sleep may end later than this deadline
@@ -283,12 +287,7 @@ std::error_code SharedConnection::execute(const Command* cmds, std::size_t n, Re
 
 void SharedConnection::unwatch(Waiter& w) noexcept {
   w.in_watch = false;
-  if (!watched_.empty() && watched_.front() == &w) {  // replies come in order: almost always
-    watched_.pop_front();
-    return;
-  }
-  auto it = std::find(watched_.begin(), watched_.end(), &w);
-  if (it != watched_.end()) watched_.erase(it);
+  w.unlink();
 }
 
 Deadline SharedConnection::first_watched_deadline() noexcept {

@@ -144,6 +144,31 @@ std::error_code TcpSocket::recv_some(char* buf, std::size_t len, std::size_t& n,
   return {};
 }
 
+std::error_code TcpSocket::recv_now(char* buf, std::size_t len, std::size_t& n) noexcept {
+  n = 0;
+  if (fd_ < 0) return make_error_code(errc::not_connected);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const ssize_t r = ::recv(fd_, buf, len, MSG_DONTWAIT);
+    if (r > 0) {
+      n = static_cast<std::size_t>(r);
+      return {};
+    }
+    if (r == 0) return make_error_code(errc::connection_closed);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return {};
+    return {errno, std::system_category()};
+  }
+  return {};
+}
+
+std::error_code TcpSocket::wait_readable(Deadline deadline, IoCancel* cancel) noexcept {
+  if (fd_ < 0) return make_error_code(errc::not_connected);
+  IoResult r = io_call([&](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, fd_, POLLIN); }, deadline, cancel);
+  if (!r) return r.error;
+  // POLLHUP/POLLERR: the recv that follows reports EOF or the socket's error.
+  return {};
+}
+
 void TcpSocket::shutdown() noexcept {
   if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
 }

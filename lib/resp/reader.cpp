@@ -5,6 +5,9 @@
 #include <utility>
 
 #include <hiredis/read.h>
+extern "C" {  // hiredis 0.14's sds.h has no C++ guard of its own
+#include <hiredis/sds.h>
+}
 
 #include "fibredis/errors.hpp"
 
@@ -161,6 +164,23 @@ std::optional<Reply> ReplyReader::next(std::error_code& ec) {
 }
 
 bool ReplyReader::has_error() const noexcept { return state_->reader->err != 0; }
+
+bool ReplyReader::empty() const noexcept {
+  const redisReader* r = state_->reader;
+  return r->err == 0 && r->ridx == -1 && r->pos >= r->len;
+}
+
+void ReplyReader::release_buffer() noexcept {
+  redisReader* r = state_->reader;
+  if (!empty() || r->buf == nullptr || sdsalloc(r->buf) == 0) return;
+  // sdsempty() allocates a few bytes only; if even that fails, keep the old buffer (emptied).
+  sds fresh = sdsempty();
+  if (fresh == nullptr) return;
+  sdsfree(r->buf);
+  r->buf = fresh;
+  r->pos = 0;
+  r->len = 0;
+}
 
 std::string ReplyReader::error_text() const {
   if (state_->reader->err == 0) return {};

@@ -26,6 +26,10 @@ struct ClusterOptions {
   std::chrono::milliseconds pool_timeout{5000};
   /// Exclusive connections per node (blocking commands); callers past it wait.
   std::size_t max_connections_per_node = 16384;
+  /// Per node, as Options::max_idle and Options::idle_timeout: idle pooled connections beyond
+  /// max_idle_per_node are closed after idle_timeout.
+  std::size_t max_idle_per_node = 64;
+  std::chrono::milliseconds idle_timeout{30000};
   std::size_t max_in_flight = 4096;
   /// PING each node's idle shared connection this often (zero: never); see Options.
   std::chrono::milliseconds health_check_interval{0};

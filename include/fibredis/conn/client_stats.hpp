@@ -21,6 +21,17 @@ struct ClientStats {
   std::uint64_t retries = 0;     ///< commands re-sent after a fault (TRYAGAIN, CLUSTERDOWN, a lost node...)
   std::uint64_t timeouts = 0;    ///< calls that ended with a timeout
   std::uint64_t ring_enters = 0; ///< io_uring_enter calls of this thread's runtime (whole runtime)
+  // Exclusive-connection pools (blocking commands, WATCH, WAIT batches), all nodes together:
+  std::uint64_t pool_created = 0;     ///< pooled connections opened
+  std::uint64_t pool_reused = 0;      ///< acquisitions served by an idle pooled connection
+  std::uint64_t pool_closed_idle = 0; ///< idle pooled connections closed (idle_timeout, or shed on EMFILE)
+  std::uint64_t pool_open = 0;        ///< pooled connections open now (idle + in use)
+  std::uint64_t pool_timeouts = 0;    ///< callers that got PoolTimeoutError
+  // Cancelled blocking calls (CancelScope deadline or CancelSource::cancel):
+  std::uint64_t cancels = 0;          ///< blocked calls ended early by their caller
+  std::uint64_t cancel_reused = 0;    ///< ... whose connection was unblocked and went back to the pool clean
+  std::uint64_t cancel_dropped = 0;   ///< ... whose connection had to be closed instead
+  std::uint64_t cancel_rescued = 0;   ///< ... that got the server's element after all (it won the race)
 };
 
 }  // namespace fibredis

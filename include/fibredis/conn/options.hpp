@@ -29,8 +29,13 @@ struct Options {
   std::chrono::milliseconds connect_timeout{2000};
   /// Bounds each call from send to reply (a blocking command adds its own block time on top).
   std::chrono::milliseconds command_timeout{5000};
-  /// How long a caller waits for a free pooled connection before TimeoutError.
+  /// How long a caller waits for a free pooled connection (all max_connections in use) before
+  /// PoolTimeoutError (a TimeoutError). Waiters are served first come, first served.
   std::chrono::milliseconds pool_timeout{5000};
+  /// Pooled connections kept idle indefinitely; idle ones beyond this are closed once they have
+  /// been idle for idle_timeout (oldest first), by one timer per pool.
+  std::size_t max_idle = 64;
+  std::chrono::milliseconds idle_timeout{30000};
 
   /// Exclusive connections (blocking commands, transactions with WATCH, subscriptions) per server.
   /// Each blocked BRPOP needs its own server connection, so this is large by default; callers past

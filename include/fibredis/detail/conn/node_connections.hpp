@@ -17,11 +17,13 @@
 
 namespace fibredis {
 
+struct CallCancel;
+
 class NodeConnections {
  public:
   /// `stats` (the owning client's counters) must outlive this; nullptr keeps private ones.
   explicit NodeConnections(const Options& options, ClientStats* stats = nullptr)
-      : options_(options), shared_(options, stats), pool_(options, stats) {}
+      : options_(options), stats_(stats ? stats : &own_stats_), shared_(options, stats), pool_(options, stats) {}
 
   /// Runs cmds[0..n) as one batch and fills out[0..n): on the shared connection, or on a pooled
   /// exclusive one when any command may block. Waits on connecting, capacity, the pool and the
@@ -37,6 +39,14 @@ class NodeConnections {
   /// Runs the batch on one pooled exclusive connection even when no command blocks: for a batch
   /// whose meaning depends on owning the connection (a pipeline ending in WAIT, whose count must
   /// cover exactly the writes before it). Same waits and errors as run().
+  ///
+  /// Cancellation (runtime/cancel.hpp): under a CancelScope the batch also ends at the scope's
+  /// deadline (errc::call_timeout) or when its source is cancelled (errc::call_cancelled). A
+  /// single blocking command (BRPOP...) then returns at once and keeps its connection: CLIENT
+  /// UNBLOCK goes out on the shared (control) connection, the blocked connection reads the
+  /// server's answer (bounded, 200 ms) and returns to the pool clean; if that answer is an
+  /// element the server popped in the race, the call succeeds with it. Any other batch loses its
+  /// connection when interrupted.
   std::error_code run_exclusive(const Command* cmds, std::size_t n, Reply* out, Deadline deadline,
                                 bool* written = nullptr);
 
@@ -52,7 +62,12 @@ class NodeConnections {
   ConnectionPool& pool() noexcept { return pool_; }
 
  private:
+  std::error_code read_cancellable(Connection& conn, Reply& out, Deadline d, Deadline own_deadline,
+                                   const CallCancel& scope);
+
   Options options_;
+  ClientStats own_stats_;
+  ClientStats* stats_;
   SharedConnection shared_;
   ConnectionPool pool_;
   std::string error_text_;

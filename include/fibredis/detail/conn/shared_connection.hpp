@@ -23,6 +23,8 @@
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/reply.hpp>
 #include <fibredis/runtime/deadline.hpp>
+#include <fibredis/detail/runtime/parker.hpp>
+#include <fibredis/detail/runtime/wait_list.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -32,8 +34,6 @@
 #include <system_error>
 
 namespace fibredis {
-
-class Parker;
 
 class SharedConnection {
  public:
@@ -79,7 +79,7 @@ class SharedConnection {
   /// Callers whose deadlines the writer enforces (see execute()): in queue order, deadlines never
   /// decreasing, so the front one expires first. Here, not in the Link: a caller removes itself
   /// when it returns, and its link may be gone by then.
-  std::deque<Waiter*> watched_;
+  WaitList<Waiter> watched_;
   Deadline last_watched_ = Deadline::min();
   void unwatch(Waiter& w) noexcept;
   Deadline first_watched_deadline() noexcept;
@@ -95,7 +95,10 @@ class SharedConnection {
   bool connecting_ = false;
   std::error_code last_connect_error_;
   std::string last_connect_text_;
-  std::deque<Parker*> connect_waiters_;
+  struct ConnectWaiter final : WaitHook {
+    Parker parker;
+  };
+  WaitList<ConnectWaiter> connect_waiters_;
   bool auto_flush_ = true;
   std::uint64_t connects_ = 0;
 };

@@ -20,6 +20,8 @@
 
 namespace fibredis {
 
+class IoCancel;
+
 class TcpSocket {
  public:
   TcpSocket() = default;
@@ -45,6 +47,13 @@ class TcpSocket {
 
   /// Receives at least one byte into buf; returns the count in `n`. EOF → errc::connection_closed.
   std::error_code recv_some(char* buf, std::size_t len, std::size_t& n, Deadline deadline);
+
+  /// One non-blocking recv: `n` is 0 when nothing is there yet (then wait_readable()).
+  /// EOF → errc::connection_closed. Never suspends.
+  std::error_code recv_now(char* buf, std::size_t len, std::size_t& n) noexcept;
+  /// Suspends the calling fiber until bytes (or EOF, or an error) can be read, holding no buffer
+  /// meanwhile. `cancel` may end the wait early (errc::call_cancelled; nothing consumed).
+  std::error_code wait_readable(Deadline deadline, IoCancel* cancel = nullptr) noexcept;
 
   /// Ends both directions: a fiber parked in recv_some wakes with connection_closed. Idempotent.
   void shutdown() noexcept;

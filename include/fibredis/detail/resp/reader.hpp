@@ -37,6 +37,12 @@ class ReplyReader {
 
   bool has_error() const noexcept;
 
+  /// True when every byte fed has been parsed into replies already taken.
+  bool empty() const noexcept;
+  /// When empty(), frees the reader's input buffer (hiredis keeps it at its largest size, up to
+  /// maxbuf): a connection that waits, perhaps for minutes, then holds no buffer at all.
+  void release_buffer() noexcept;
+
   /// The reader's own error text (for the ProtocolError message); empty when there is no error.
   std::string error_text() const;
 

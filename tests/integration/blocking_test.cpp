@@ -1,0 +1,509 @@
+// Blocking calls at scale and the exclusive-connection pool, against a real server: the pool's
+// cap and PoolTimeoutError, idle trimming, EMFILE shedding (and ResourceError, never a node
+// failure on a cluster), cancellation that keeps its connection (CLIENT UNBLOCK) and never loses
+// an element in a race, thousands of fibers woken by one pipelined push, the pipelined handshake,
+// and a large reply cut at its deadline.
+#include <catch2/catch.hpp>
+
+#include <fibredis/fibredis.hpp>
+
+#include "support/helpers.hpp"
+#include "support/servers.hpp"
+
+#include <boost/fiber/operations.hpp>
+
+#include <unistd.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using fibredis::CancelScope;
+using fibredis::CancelSource;
+using fibredis::Client;
+using fibredis::Options;
+using fibredis::Runtime;
+
+namespace {
+Options single(std::chrono::milliseconds timeout = 2000ms) { return fibredis::test::single_options(timeout); }
+
+std::chrono::milliseconds since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+}
+
+// One numeric field of INFO (e.g. "blocked_clients").
+long long info_field(Client& c, const std::string& section, const std::string& field) {
+  const std::string info = c.command({"INFO", section}).as_string();
+  const auto at = info.find(field + ":");
+  REQUIRE(at != std::string::npos);
+  return std::stoll(info.substr(at + field.size() + 1));
+}
+
+// Waits (bounded) until the server reports `n` blocked clients.
+bool wait_blocked(Client& c, long long n, std::chrono::milliseconds limit = 10s) {
+  const auto t0 = std::chrono::steady_clock::now();
+  while (since(t0) < limit) {
+    if (info_field(c, "clients", "blocked_clients") == n) return true;
+    boost::this_fiber::sleep_for(5ms);
+  }
+  return false;
+}
+
+// The lowest free descriptor: a soft RLIMIT_NOFILE equal to it makes the next socket() fail
+// with EMFILE until a lower one is closed.
+rlim_t lowest_free_fd() {
+  const int fd = ::dup(0);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  return static_cast<rlim_t>(fd);
+}
+
+// Lowers the soft RLIMIT_NOFILE for the test's scope and restores it however the test ends.
+struct FdLimit {
+  rlimit saved{};
+  explicit FdLimit(rlim_t soft) {
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    rlimit r = saved;
+    r.rlim_cur = soft;
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &r) == 0);
+  }
+  ~FdLimit() { ::setrlimit(RLIMIT_NOFILE, &saved); }
+};
+}  // namespace
+
+TEST_CASE("pool: callers past max_connections wait FIFO, then PoolTimeoutError", "[pool][blocking]") {
+  Runtime rt;
+  rt.run([&] {
+    Options o = single();
+    o.max_connections = 2;
+    o.pool_timeout = 100ms;
+    Client c(o);
+    c.del({"pcap:a", "pcap:b"});
+    std::vector<fibredis::Fiber> holders;
+    int got = 0;
+    for (int i = 0; i < 2; ++i)
+      holders.emplace_back([&] {
+        if (c.brpop({"pcap:a"}, 3s)) ++got;
+      });
+    REQUIRE(wait_blocked(c, 2));
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK_THROWS_AS(c.brpop({"pcap:b"}, 1s), fibredis::PoolTimeoutError);
+    const auto waited = since(t0);
+    CHECK(waited >= 95ms);
+    CHECK(waited < 400ms);
+    CHECK(c.stats().pool_timeouts == 1);
+    c.rpush("pcap:a", {"1", "2"});
+    for (auto& f : holders) f.join();
+    CHECK(got == 2);
+    // FIFO: with both connections leased, three callers queue; each release serves the oldest.
+    fibredis::ConnectionPool& pool = c.pool();
+    fibredis::ConnectionPool::Lease l1, l2;
+    REQUIRE(!pool.acquire(fibredis::deadline_after(1s), l1));
+    REQUIRE(!pool.acquire(fibredis::deadline_after(1s), l2));
+    std::vector<int> order;
+    std::vector<fibredis::ConnectionPool::Lease> got_lease(3);
+    std::vector<fibredis::Fiber> queued;
+    for (int i = 0; i < 3; ++i) {
+      queued.emplace_back([&, i] {
+        if (!pool.acquire(fibredis::deadline_after(1s), got_lease[i])) order.push_back(i);
+      });
+      boost::this_fiber::yield();
+    }
+    CHECK(pool.waiting() == 3);
+    l1.release();
+    boost::this_fiber::sleep_for(5ms);
+    l2.release();
+    boost::this_fiber::sleep_for(5ms);
+    got_lease[0].release();
+    for (auto& f : queued) f.join();
+    CHECK(order == std::vector<int>{0, 1, 2});
+    CHECK(pool.waiting() == 0);
+    CHECK(pool.open() <= 2);
+    CHECK(c.stats().pool_created == 2);
+  });
+}
+
+TEST_CASE("pool: idle connections beyond max_idle are closed after idle_timeout", "[pool]") {
+  Runtime rt;
+  rt.run([&] {
+    Options o = single();
+    o.max_idle = 2;
+    o.idle_timeout = 100ms;
+    Client c(o);
+    c.del("idle:q");
+    {
+      std::vector<fibredis::Fiber> fibers;
+      for (int i = 0; i < 10; ++i) fibers.emplace_back([&] { c.brpop({"idle:q"}, 50ms); });
+    }
+    CHECK(c.pool().open() == 10);
+    CHECK(c.pool().idle() == 10);
+    CHECK(c.stats().pool_open == 10);
+    boost::this_fiber::sleep_for(300ms);  // no call in between: the pool's own timer trims
+    CHECK(c.pool().idle() == 2);
+    CHECK(c.pool().open() == 2);
+    const fibredis::ClientStats s = c.stats();
+    CHECK(s.pool_closed_idle == 8);
+    CHECK(s.pool_open == 2);
+    CHECK(s.pool_created == 10);
+    // The two kept are reused.
+    c.brpop({"idle:q"}, 10ms);
+    CHECK(c.stats().pool_reused == 1);
+    CHECK(c.stats().pool_created == 10);
+  });
+}
+
+TEST_CASE("pool: on EMFILE idle connections are shed and the connect retried once, then ResourceError",
+          "[pool]") {
+  Runtime rt;
+  rt.run([&] {
+    Client c(single());
+    c.ping();
+    c.del("fd:q");
+    {
+      std::vector<fibredis::Fiber> fibers;
+      for (int i = 0; i < 20; ++i) fibers.emplace_back([&] { c.brpop({"fd:q"}, 20ms); });
+    }
+    REQUIRE(c.pool().idle() == 20);
+    {
+      // No descriptor left: the next socket() fails with EMFILE until something is closed.
+      FdLimit limit(lowest_free_fd());
+      Client other(single());
+      CHECK(other.set("fd:k", "v"));  // its shared connection got an fd from the shed pool
+      CHECK(c.pool().idle() == 0);
+      CHECK(c.stats().pool_closed_idle == 20);
+      CHECK(other.get("fd:k") == "v");
+      // Nothing idle left to shed: a typed error, at once.
+      FdLimit tighter(lowest_free_fd());
+      Client third(single());
+      const auto t0 = std::chrono::steady_clock::now();
+      CHECK_THROWS_AS(third.ping(), fibredis::ResourceError);
+      CHECK_THROWS_AS(c.brpop({"fd:q"}, 10ms), fibredis::ResourceError);
+      CHECK(since(t0) < 500ms);
+    }
+    CHECK(c.brpop({"fd:q"}, 10ms) == std::nullopt);  // limit restored: works again
+  });
+}
+
+TEST_CASE("cluster: a local EMFILE is a ResourceError, not a node failure to retry", "[pool][cluster]") {
+  const auto& cl = fibredis::test::cluster();
+  Runtime rt;
+  rt.run([&] {
+    fibredis::ClusterClient rc(fibredis::test::options_for(cl));
+    rc.on(fibredis::Target::Primaries).ping();
+    const auto retries = rc.stats().retries;
+    FdLimit limit(lowest_free_fd());
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK_THROWS_AS(rc.brpop({"fdc:q"}, 50ms), fibredis::ResourceError);
+    CHECK(since(t0) < 1s);  // not retried until command_timeout (5 s)
+    CHECK(rc.stats().retries == retries);
+  });
+}
+
+TEST_CASE("cancellation: a scope deadline ends BRPOP on time and keeps its connection", "[blocking]") {
+  Runtime rt;
+  rt.run([&] {
+    Client c(single());
+    c.del("cancel:q");
+    c.brpop({"cancel:q"}, 10ms);  // one pooled connection exists now
+    const auto created = c.stats().pool_created;
+    const auto deadline = fibredis::deadline_after(100ms);
+    bool timed_out = false;
+    {
+      CancelScope scope(deadline);
+      try {
+        c.brpop({"cancel:q"}, 5s);
+      } catch (const fibredis::TimeoutError&) {
+        timed_out = true;
+      }
+    }
+    const auto late = std::chrono::steady_clock::now() - deadline;
+    CHECK(timed_out);
+    INFO("returned " << std::chrono::duration_cast<std::chrono::microseconds>(late).count() << " us after its deadline");
+    CHECK(late < 10ms);
+    CHECK(info_field(c, "clients", "blocked_clients") == 0);
+    const std::string list = c.command({"CLIENT", "LIST"}).as_string();
+    CHECK(list.find("flags=b ") == std::string::npos);  // no connection still blocked
+    fibredis::ClientStats s = c.stats();
+    CHECK(s.cancels == 1);
+    CHECK(s.cancel_reused == 1);
+    CHECK(s.cancel_dropped == 0);
+    // The next BRPOP reuses that very connection.
+    c.lpush("cancel:q", "x");
+    auto v = c.brpop({"cancel:q"}, 1s);
+    REQUIRE(v);
+    CHECK(v->second == "x");
+    s = c.stats();
+    CHECK(s.pool_created == created);
+    CHECK(s.pool_reused >= 2);
+    CHECK(c.pool().open() == 1);
+  });
+}
+
+TEST_CASE("cancellation: CancelSource::cancel ends a BRPOP that blocks forever", "[blocking]") {
+  Runtime rt;
+  rt.run([&] {
+    Client c(single());
+    c.del("cancel2:q");
+    CancelSource stop;
+    bool cancelled = false;
+    std::chrono::steady_clock::time_point returned;
+    fibredis::Fiber f([&] {
+      CancelScope scope(stop.token());
+      try {
+        c.brpop({"cancel2:q"}, 0s);
+      } catch (const fibredis::CancelledError&) {
+        cancelled = true;
+      }
+      returned = std::chrono::steady_clock::now();
+    });
+    REQUIRE(wait_blocked(c, 1));
+    const auto t0 = std::chrono::steady_clock::now();
+    stop.cancel();
+    f.join();
+    CHECK(cancelled);
+    CHECK(returned - t0 < 10ms);
+    CHECK(c.stats().cancel_reused == 1);
+    CHECK(c.pool().idle() == 1);
+    // Sticky: a call under a cancelled token does not start.
+    CancelScope scope(stop.token());
+    CHECK_THROWS_AS(c.brpop({"cancel2:q"}, 1s), fibredis::CancelledError);
+  });
+}
+
+TEST_CASE("cancellation: 1,000 pushes racing cancellations lose no element", "[blocking]") {
+  Runtime rt;
+  rt.run([&] {
+    Client c(single());
+    Client producer(single());
+    int returned = 0, left = 0, lost = 0, wrong = 0;
+    constexpr int kBatches = 10, kPerBatch = 100;
+    for (int b = 0; b < kBatches; ++b) {
+      std::vector<fibredis::Fiber> fibers;
+      const auto base = fibredis::deadline_after(30ms);
+      for (int i = 0; i < kPerBatch; ++i) {
+        const std::string key = "race:" + std::to_string(b * kPerBatch + i);
+        const std::string value = "v" + std::to_string(b * kPerBatch + i);
+        producer.del(key);
+        // Pushes spread from 3 ms before to 3 ms after the cancel, in 60 us steps.
+        const auto push_at = base - 3ms + std::chrono::microseconds(60 * i);
+        fibers.emplace_back([&, key, value, base] {
+          std::optional<std::pair<std::string, std::string>> got;
+          try {
+            CancelScope scope(base);
+            got = c.brpop({key}, 5s);
+          } catch (const fibredis::TimeoutError&) {
+          }
+          if (got) {
+            if (got->second == value) {
+              ++returned;
+            } else {
+              ++wrong;
+            }
+          }
+        });
+        fibers.emplace_back([&, key, value, push_at] {
+          boost::this_fiber::sleep_until(push_at);
+          producer.lpush(key, value);
+        });
+      }
+      for (auto& f : fibers) f.join();
+      for (int i = 0; i < kPerBatch; ++i) {
+        const std::string key = "race:" + std::to_string(b * kPerBatch + i);
+        const auto n = producer.llen(key);
+        if (n == 1) ++left;
+      }
+    }
+    lost = kBatches * kPerBatch - returned - left;
+    const fibredis::ClientStats s = c.stats();
+    INFO("returned " << returned << ", left in the list " << left << ", rescued " << s.cancel_rescued
+                     << ", cancels " << s.cancels << ", reused " << s.cancel_reused << ", dropped "
+                     << s.cancel_dropped);
+    CHECK(lost == 0);
+    CHECK(wrong == 0);
+    CHECK(returned + left == kBatches * kPerBatch);
+    CHECK(left > 0);      // some cancellations won
+    CHECK(returned > 0);  // some pushes won
+    CHECK(s.cancel_dropped == 0);
+  });
+}
+
+TEST_CASE("2,000 fibers BRPOP on one client; one pipelined LPUSH batch wakes each with its own element",
+          "[blocking]") {
+  Runtime rt;
+  rt.run([&] {
+    constexpr int kN = 2000;
+    Client c(single(5000ms));
+    Client producer(single(5000ms));
+    {
+      auto p = producer.pipeline();
+      for (int i = 0; i < kN; ++i) p.del("wake:" + std::to_string(i));
+      p.execute();
+    }
+    int own = 0, other = 0, none = 0;
+    std::vector<fibredis::Fiber> fibers;
+    fibers.reserve(kN);
+    for (int i = 0; i < kN; ++i)
+      fibers.emplace_back([&, i] {
+        auto v = c.brpop({"wake:" + std::to_string(i)}, 10s);
+        if (!v) {
+          ++none;
+        } else if (v->second == "e" + std::to_string(i)) {
+          ++own;
+        } else {
+          ++other;
+        }
+      });
+    REQUIRE(wait_blocked(producer, kN, 20s));
+    const auto t0 = std::chrono::steady_clock::now();
+    {
+      auto p = producer.pipeline();
+      for (int i = 0; i < kN; ++i) p.lpush("wake:" + std::to_string(i), "e" + std::to_string(i));
+      p.execute();
+    }
+    for (auto& f : fibers) f.join();
+    WARN("woke " << kN << " in " << since(t0).count() << " ms");
+    CHECK(own == kN);
+    CHECK(other == 0);
+    CHECK(none == 0);
+    CHECK(c.pool().idle() == static_cast<std::size_t>(kN));
+  });
+}
+
+TEST_CASE("pipelined handshake: a refused AUTH keeps the first command from running", "[blocking][auth]") {
+  const auto& s = fibredis::test::password_server();
+  Runtime rt;
+  rt.run([&] {
+    Options good = single();
+    good.port = s.port;
+    good.username = "fibredis";
+    good.password = s.password;
+    good.client_name = "hs-test";
+    Client ok(good);
+    ok.del({"hs:src", "hs:dst"});
+    ok.rpush("hs:src", "payload");
+    Options bad = good;
+    bad.password = "wrong";
+    Client c(bad);
+    CHECK_THROWS_AS(c.blmove("hs:src", "hs:dst", fibredis::ListEnd::Right, fibredis::ListEnd::Left, 100ms),
+                    fibredis::AuthenticationError);
+    CHECK(ok.llen("hs:src") == 1);  // BLMOVE never ran
+    CHECK(ok.llen("hs:dst") == 0);
+    // With the right password the same pipelined start works, name set and all.
+    CHECK(ok.blmove("hs:src", "hs:dst", fibredis::ListEnd::Right, fibredis::ListEnd::Left, 100ms) == "payload");
+    CHECK(ok.pool().created() == 1);
+    const std::string list = ok.command({"CLIENT", "LIST"}).as_string();
+    CHECK(list.find("name=hs-test") != std::string::npos);
+  });
+}
+
+TEST_CASE("a 100 MB reply whose deadline passes mid-transfer ends at its deadline", "[blocking]") {
+  Runtime rt;
+  rt.run([&] {
+    Client loader(single(30000ms));
+    const std::string big(100u << 20, 'x');
+    loader.del({"big:src", "big:dst"});
+    loader.set("big:v", big);
+    // Shared connection: the call ends at its deadline, the rest of the reply is read and
+    // dropped, and the connection stays in step for the next caller.
+    {
+      Client c(single(30ms));
+      c.ping();
+      const auto t0 = std::chrono::steady_clock::now();
+      CHECK_THROWS_AS(c.get("big:v"), fibredis::TimeoutError);
+      CHECK(since(t0) < 80ms);
+      // Once the dropped 100 MB has been read past (or, if reading it looked like silence for
+      // command_timeout, on a fresh connection), the next call gets its own answer.
+      loader.set("big:small", "s");
+      boost::this_fiber::sleep_for(1500ms);
+      CHECK(c.get("big:small") == "s");
+    }
+    // Exclusive connection (lean read path): a 100 MB element through BLMOVE under a 30 ms
+    // scope deadline; the half-read connection is dropped, not returned to the pool.
+    loader.rpush("big:src", big);
+    Client c(single(30000ms));
+    c.brpop({"big:none"}, 10ms);
+    const auto before = c.stats();
+    const auto deadline = fibredis::deadline_after(30ms);
+    CancelScope scope(deadline);
+    CHECK_THROWS_AS(c.blmove("big:src", "big:dst", fibredis::ListEnd::Right, fibredis::ListEnd::Left, 5s),
+                    fibredis::TimeoutError);
+    // At the deadline when the reply is mid-transfer; when the server had not started it by
+    // then (copying 100 MB keeps it busy: CLIENT UNBLOCK then took over 200 ms here), after the
+    // bounded waits for the server's answers (200 ms for CLIENT UNBLOCK, 50 ms for the reply).
+    const auto late = std::chrono::steady_clock::now() - deadline;
+    INFO("returned " << std::chrono::duration_cast<std::chrono::milliseconds>(late).count() << " ms late");
+    CHECK(late < 300ms);
+    CHECK(c.stats().cancel_dropped == 1);
+    CHECK(c.pool().open() == 0);  // dropped (the one pooled connection carried the cut reply)
+    CHECK(c.stats().pool_reused == before.pool_reused + 1);
+    loader.del({"big:v", "big:src", "big:dst"});
+  });
+}
+
+// Memory and wake-up at scale: not part of the suite (10,000 connections need a server with
+// maxclients above that). FIBREDIS_MEASURE_PORT names such a server; prints the figures.
+TEST_CASE("measure: RSS per blocked call and wake time at N", "[.measure]") {
+  const char* port = std::getenv("FIBREDIS_MEASURE_PORT");
+  const char* count = std::getenv("FIBREDIS_MEASURE_N");
+  if (port == nullptr) {
+    WARN("FIBREDIS_MEASURE_PORT not set: skipped");
+    return;
+  }
+  const int n = count ? std::atoi(count) : 10000;
+  auto rss_kib = [] {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return 0L;
+  };
+  auto hwm_kib = [] {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+    return 0L;
+  };
+  Runtime rt(fibredis::RuntimeOptions{.stack_size = 8 * 1024, .cached_stacks = 16384});
+  rt.run([&] {
+    Options o;
+    o.port = static_cast<std::uint16_t>(std::atoi(port));
+    o.command_timeout = 30s;
+    o.connect_timeout = 30s;
+    Client c(o);
+    Client producer(o);
+    c.ping();
+    producer.ping();
+    const long base = rss_kib();
+    std::vector<fibredis::Fiber> fibers;
+    fibers.reserve(static_cast<std::size_t>(n));
+    int own = 0;
+    const auto t_setup = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i)
+      fibers.emplace_back([&, i] {
+        auto v = c.brpop({"m:" + std::to_string(i)}, 20s);
+        if (v && v->second == std::to_string(i)) ++own;
+      });
+    REQUIRE(wait_blocked(producer, n, 60s));
+    const auto setup_ms = since(t_setup).count();
+    const long blocked = rss_kib();
+    const auto t0 = std::chrono::steady_clock::now();
+    {
+      auto p = producer.pipeline();
+      for (int i = 0; i < n; ++i) p.lpush("m:" + std::to_string(i), std::to_string(i));
+      p.execute();
+    }
+    for (auto& f : fibers) f.join();
+    const auto wake_ms = since(t0).count();
+    const long peak = hwm_kib();
+    std::printf("measure: n=%d setup_ms=%lld wake_ms=%lld base_kib=%ld blocked_kib=%ld peak_kib=%ld "
+                "rss_per_blocked_call_kib=%.2f peak_per_call_kib=%.2f own=%d\n",
+                n, static_cast<long long>(setup_ms), static_cast<long long>(wake_ms), base, blocked, peak,
+                double(blocked - base) / n, double(peak - base) / n, own);
+    CHECK(own == n);
+  });
+}
