@@ -468,7 +468,25 @@ TEST_CASE("measure: RSS per blocked call and wake time at N", "[.measure]") {
       if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
     return 0L;
   };
-  Runtime rt(fibredis::RuntimeOptions{.stack_size = 8 * 1024, .cached_stacks = 16384});
+  const char* stack_env = std::getenv("FIBREDIS_MEASURE_STACK");
+  const std::size_t stack = stack_env ? std::strtoul(stack_env, nullptr, 10) : 8 * 1024;
+  // Resident KiB of the malloc heap ([heap] in /proc/self/smaps; the rest is mostly stacks).
+  auto stacks_kib = [] {
+    std::ifstream in("/proc/self/smaps");
+    std::string line;
+    long total = 0;
+    bool in_heap = false;
+    while (std::getline(in, line)) {
+      if (line.find("[heap]") != std::string::npos) {
+        in_heap = true;
+      } else if (in_heap && line.rfind("Rss:", 0) == 0) {
+        total += std::stol(line.substr(4));
+        in_heap = false;
+      }
+    }
+    return total;
+  };
+  Runtime rt(fibredis::RuntimeOptions{.stack_size = stack, .cached_stacks = 16384});
   rt.run([&] {
     Options o;
     o.port = static_cast<std::uint16_t>(std::atoi(port));
@@ -490,19 +508,35 @@ TEST_CASE("measure: RSS per blocked call and wake time at N", "[.measure]") {
       });
     REQUIRE(wait_blocked(producer, n, 60s));
     const auto setup_ms = since(t_setup).count();
+    auto thread_cpu_ms = [] {
+      rusage ru{};
+      ::getrusage(RUSAGE_THREAD, &ru);
+      return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000.0 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000.0;
+    };
     const long blocked = rss_kib();
+    const long stacks_blocked = stacks_kib();
     const auto t0 = std::chrono::steady_clock::now();
-    {
+    const double cpu0 = thread_cpu_ms();
+    const auto enters0 = fibredis::UringScheduler::current()->enters();
+    // Pipelined pushes in batches of 1,000 (one batch of 10,000 would hold ~2 MB of commands
+    // and replies of the producer's own, counted in the peak).
+    for (int from = 0; from < n; from += 1000) {
       auto p = producer.pipeline();
-      for (int i = 0; i < n; ++i) p.lpush("m:" + std::to_string(i), std::to_string(i));
+      for (int i = from; i < std::min(n, from + 1000); ++i) p.lpush("m:" + std::to_string(i), std::to_string(i));
       p.execute();
     }
     for (auto& f : fibers) f.join();
     const auto wake_ms = since(t0).count();
+    const double wake_cpu_ms = thread_cpu_ms() - cpu0;
+    const auto wake_enters = fibredis::UringScheduler::current()->enters() - enters0;
+    std::printf("measure: wake: %.1f ms of this thread's CPU, %llu ring enters\n", wake_cpu_ms,
+                static_cast<unsigned long long>(wake_enters));
     const long peak = hwm_kib();
-    std::printf("measure: n=%d setup_ms=%lld wake_ms=%lld base_kib=%ld blocked_kib=%ld peak_kib=%ld "
+    const long after = rss_kib();
+    std::printf("measure: malloc heap resident: blocked %ld KiB, after the wake %ld KiB\n", stacks_blocked, stacks_kib());
+    std::printf("measure: n=%d setup_ms=%lld wake_ms=%lld base_kib=%ld blocked_kib=%ld peak_kib=%ld after_kib=%ld "
                 "rss_per_blocked_call_kib=%.2f peak_per_call_kib=%.2f own=%d\n",
-                n, static_cast<long long>(setup_ms), static_cast<long long>(wake_ms), base, blocked, peak,
+                n, static_cast<long long>(setup_ms), static_cast<long long>(wake_ms), base, blocked, peak, after,
                 double(blocked - base) / n, double(peak - base) / n, own);
     CHECK(own == n);
   });

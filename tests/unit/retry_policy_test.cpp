@@ -38,6 +38,13 @@ Topology two_shards(std::uint16_t first, std::uint16_t second) {
 
 TEST_CASE("classify_failure: timeouts, fatal errors, connection errors", "[retry_policy]") {
   CHECK(classify_failure({}) == Outcome::None);
+  // Local conditions are never a node's fault: given up at once, no suspect node.
+  CHECK(classify_failure(make_error_code(errc::too_many_open_files)) == Outcome::Fatal);
+  CHECK(classify_failure(std::error_code(EMFILE, std::system_category())) == Outcome::Fatal);
+  CHECK(classify_failure(std::error_code(ENFILE, std::system_category())) == Outcome::Fatal);
+  CHECK(classify_failure(make_error_code(errc::pool_timeout)) == Outcome::Fatal);
+  CHECK(classify_failure(make_error_code(errc::call_cancelled)) == Outcome::Fatal);
+  CHECK(classify_failure(make_error_code(errc::call_timeout)) == Outcome::Fatal);
   CHECK(classify_failure(make_error_code(errc::timeout)) == Outcome::Timeout);
   CHECK(classify_failure(std::error_code(ETIME, std::system_category())) == Outcome::Timeout);
   CHECK(classify_failure(std::error_code(ECANCELED, std::system_category())) == Outcome::Timeout);
