@@ -1,6 +1,7 @@
 #include <fibredis/detail/conn/connection_pool.hpp>
 
 #include <fibredis/errors.hpp>
+#include <fibredis/detail/runtime/uring_scheduler.hpp>
 
 #include <algorithm>
 #include <cerrno>

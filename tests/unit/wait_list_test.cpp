@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/runtime/cancel.hpp>
-#include <fibredis/runtime/wait_list.hpp>
+#include <fibredis/detail/runtime/wait_list.hpp>
 
 #include <memory>
 #include <vector>

@@ -31,16 +31,6 @@
 
 namespace fibredis {
 
-/// Ring features to ask for; each falls back cleanly when the kernel lacks it.
-struct RingOptions {
-  unsigned entries = 4096;
-  /// Completion queue size (IORING_SETUP_CQSIZE; rounded up to a power of two by the kernel).
-  unsigned cq_entries = 65536;
-  bool single_issuer = true;   // IORING_SETUP_SINGLE_ISSUER (6.0)
-  bool defer_taskrun = true;   // IORING_SETUP_DEFER_TASKRUN (6.1), needs single_issuer
-  bool coop_taskrun = true;    // IORING_SETUP_COOP_TASKRUN (5.19), when defer_taskrun is off/absent
-};
-
 /// The record one suspended I/O call waits on. It lives on the waiting fiber's stack: the fiber
 /// stays suspended until this record's own CQE arrives, so the kernel never writes to a dead frame.
 struct IoWait {
