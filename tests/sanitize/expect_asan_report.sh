@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# expect_asan_report.sh PROGRAM BUG — runs PROGRAM BUG (tests/sanitize/planted_stack_bugs.cpp) and
+# passes only if AddressSanitizer reports exactly that kind of bug ("ERROR: AddressSanitizer: BUG").
+set -u
+prog=$1 bug=$2
+out=$(ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 "$prog" "$bug" 2>&1)
+rc=$?
+if [[ $out == *"ERROR: AddressSanitizer: $bug"* ]]; then
+  echo "ASan reported the planted $bug (exit $rc)"
+  exit 0
+fi
+echo "FAIL: ASan did not report the planted $bug (exit $rc); the program said:" >&2
+echo "$out" >&2
+exit 1
