@@ -7,7 +7,7 @@ fibredis_install_deps() {
   local pkgs=(g++ meson ninja-build pkg-config libboost-fiber-dev libboost-context-dev
               liburing-dev libhiredis-dev catch2 redis-server redis-tools procps)
   if [[ ${1:-} == --fuzz ]] && ! fibredis_have_libfuzzer; then
-    pkgs+=(clang-15 libclang-rt-15-dev)
+    pkgs+=(clang-15)  # its libclang-common-15-dev holds libFuzzer and the sanitizer runtimes
   fi
   local missing=() p
   for p in "${pkgs[@]}"; do

@@ -27,6 +27,10 @@ Client::Client(std::string_view url) : Client(Options::from_url(url)) {}
 void Client::fail(std::error_code ec, std::string_view what) const {
   if (ec == errc::auth_failed)
     throw AuthenticationError(node_.error_text() + " (" + options().address() + ")", ec);
+  // A protocol error keeps the parser's words ("Protocol error, got "H" as reply type byte").
+  const std::string& words = node_.error_text();
+  if (ec == errc::protocol_error && !words.empty())
+    throw_error(ec, std::string(what) + " on " + options().address() + ": " + words);
   throw_error(ec, std::string(what) + " on " + options().address());
 }
 
