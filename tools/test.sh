@@ -2,8 +2,11 @@
 # Build fibredis and run its whole test suite (unit + integration against real
 # redis-server processes that the tests start themselves through tools/local-cluster).
 #
-#   tools/test.sh              build in build/
-#   tools/test.sh --sanitize   build in build-sanitize/ with ASan + UBSan
+#   tools/test.sh                  build in build/, run every suite, then fuzz each target 10 s
+#   tools/test.sh --sanitize       build in build-sanitize/ with ASan + UBSan (docs/SANITIZERS.md)
+#   tools/test.sh --suite unit     only that Meson suite (builds only the unit test programs)
+#   tools/test.sh --fuzz-seconds N fuzz each target (tools/fuzz.sh) N s; 0: no fuzzing. The
+#                                  fuzz step runs only in the plain build (default 10 s).
 #
 # Ends with a line "N passed, M failed"; exits non-zero if anything failed.
 set -u -o pipefail
@@ -12,13 +15,18 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 cd "$root" || exit 1
 
-sanitize=0
-for arg in "$@"; do
-  case $arg in
+sanitize=0 suite="" fuzz_seconds=10
+while [[ $# -gt 0 ]]; do
+  case $1 in
     --sanitize) sanitize=1 ;;
-    -h|--help) sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "test.sh: unknown argument '$arg'" >&2; exit 2 ;;
+    --suite) [[ $# -ge 2 ]] || { echo "test.sh: --suite needs a name" >&2; exit 2; }
+             suite=$2; shift ;;
+    --fuzz-seconds) [[ $# -ge 2 && $2 =~ ^[0-9]+$ ]] || { echo "test.sh: --fuzz-seconds needs a number" >&2; exit 2; }
+                    fuzz_seconds=$2; shift ;;
+    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "test.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
+  shift
 done
 
 summary() {  # summary PASSED FAILED [RC]
@@ -31,7 +39,7 @@ summary() {  # summary PASSED FAILED [RC]
 if (( sanitize )); then
   builddir=build-sanitize
   opts=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized)
-  # Fiber stacks and ASan: see docs/SANITIZERS.md.
+  # Fiber stacks and ASan: see docs/SANITIZERS.md (fake stacks assume one stack per thread).
   export ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=0
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 else
@@ -48,11 +56,20 @@ else
     || { echo "test.sh: meson setup failed" >&2; summary 0 1; }
 fi
 
-meson compile -C "$builddir" </dev/null || { echo "test.sh: build failed" >&2; summary 0 1; }
+# With --suite unit only the unit programs are built (the sanitizer build's library and
+# integration tests take longest to compile).
+targets=()
+test_args=()
+if [[ $suite == unit ]]; then
+  targets=(tests/fibredis-unit)
+  if (( sanitize )); then targets+=(tests/fibredis-unit-logic tests/planted-stack-bugs); fi
+fi
+if [[ -n $suite ]]; then test_args=(--suite "$suite"); fi
+meson compile -C "$builddir" "${targets[@]}" </dev/null || { echo "test.sh: build failed" >&2; summary 0 1; }
 
 log=$(mktemp "${TMPDIR:-/tmp}/fibredis-test-log.XXXXXX") || exit 1
 trap 'rm -f "$log"' EXIT
-meson test -C "$builddir" --print-errorlogs </dev/null 2>&1 | tee "$log"
+meson test -C "$builddir" --no-rebuild --print-errorlogs "${test_args[@]}" </dev/null 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
 count() {  # count LABEL — the number after "LABEL:" in meson's summary, 0 if absent
@@ -68,6 +85,17 @@ failed=$(( fail + timeout + xpass ))
 if (( rc != 0 && failed == 0 )); then
   echo "test.sh: meson test exited with status $rc" >&2
   failed=1
+fi
+
+# A short run of every fuzz target (tools/fuzz.sh: clang, ASan + UBSan, its own build-fuzz/).
+if (( ! sanitize && fuzz_seconds > 0 )) && [[ -z $suite ]]; then
+  for t in reader topology error_reply url; do
+    if "$here/fuzz.sh" "$t" "$fuzz_seconds" </dev/null; then
+      ok=$(( ok + 1 ))
+    else
+      failed=$(( failed + 1 ))
+    fi
+  done
 fi
 if (( failed > 0 )); then summary "$ok" "$failed" 1; fi
 summary "$ok" 0 0

@@ -34,6 +34,10 @@ ConnectionPool& Client::pool() noexcept { return node_->pool(); }
 void Client::fail(std::error_code ec, std::string_view what) const {
   if (ec == errc::auth_failed)
     throw AuthenticationError(node_->error_text() + " (" + options().address() + ")", ec);
+  // A protocol error keeps the parser's words ("Protocol error, got "H" as reply type byte").
+  const std::string& words = node_->error_text();
+  if (ec == errc::protocol_error && !words.empty())
+    throw_error(ec, std::string(what) + " on " + options().address() + ": " + words);
   throw_error(ec, std::string(what) + " on " + options().address());
 }
 

@@ -57,8 +57,10 @@ ClusterClient::ClusterClient(ClusterOptions options)
   if (std::error_code ec = holder_->refresh_now(deadline)) {
     std::string names;
     for (const NodeAddress& a : options_.startup_nodes) names += (names.empty() ? "" : ", ") + a.to_string();
-    if (ec == errc::auth_failed) throw AuthenticationError("cluster authentication failed (" + names + ")", ec);
-    throw_error(ec, "no startup node answered with the cluster's slot map (" + names + ")");
+    // The last node's own words: WRONGPASS, "cluster support disabled", the parser's complaint.
+    const std::string why = topology_problem_.empty() ? std::string() : ": " + topology_problem_;
+    if (ec == errc::auth_failed) throw AuthenticationError("cluster authentication failed (" + names + ")" + why, ec);
+    throw_error(ec, "no startup node answered with the cluster's slot map (" + names + ")" + why);
   }
   check_coverage(*holder_->current());
   // A map without a slot-owning primary (every slot unassigned, with skip_full_coverage_check)
@@ -256,6 +258,10 @@ void ClusterClient::backoff(int attempt, Deadline deadline) {
     throw AuthenticationError((text.empty() ? std::string("authentication failed") : text) + " (" + node.to_string() + ")", ec);
   }
   if (classify_failure(ec) == Outcome::Timeout) ++stats_.timeouts;
+  // A protocol error keeps the parser's words (see Client::fail).
+  const std::string& words = this->node(node).error_text();
+  if (ec == errc::protocol_error && !words.empty())
+    throw_error(ec, upper(what) + " on " + node.to_string() + ": " + words);
   throw_error(ec, upper(what) + " on " + node.to_string());
 }
 

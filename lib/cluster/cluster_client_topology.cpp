@@ -38,42 +38,53 @@ std::uint64_t current_epoch(const Reply& info) {
 
 struct ClusterClient::TopologyAnswer {
   std::error_code ec;
+  std::string problem;  // with ec: the server's or the parser's words, prefixed with the node
   Topology topology;
   std::uint64_t epoch = 0;
 };
 
 ClusterClient::TopologyAnswer ClusterClient::query_topology(const NodeAddress& addr, Deadline deadline) {
   TopologyAnswer a;
+  auto fail = [&](std::error_code ec, std::string_view words) {
+    a.ec = ec;
+    a.problem = addr.to_string() + ": " + std::string(words);
+    return a;
+  };
   // One round trip: the epoch says how new the map is (newest_view()).
   Command batch[2] = {Command{"CLUSTER", "INFO"}, Command{"CLUSTER", "SHARDS"}};
   Reply replies[2];
-  if ((a.ec = run_on(addr, batch, 2, replies, deadline, nullptr, /*own_query=*/true))) return a;
-  Reply& reply = replies[1];
+  if ((a.ec = run_on(addr, batch, 2, replies, deadline, nullptr, /*own_query=*/true))) {
+    // The handshake's words (WRONGPASS ...) when it was the handshake that failed.
+    const std::string& text = node(addr).error_text();
+    if (a.ec == errc::auth_failed && !text.empty()) return fail(a.ec, text);
+    return fail(a.ec, a.ec.message());
+  }
   // NOAUTH / WRONGPASS without a handshake AUTH (no password configured): bad credentials, not
   // an old server.
-  if (reply.is_error() && classify_error(reply.str()) == ErrorKind::Auth) {
-    a.ec = make_error_code(errc::auth_failed);
-    return a;
-  }
+  for (const Reply& r : replies)
+    if (r.is_error() && classify_error(r.str()) == ErrorKind::Auth)
+      return fail(make_error_code(errc::auth_failed), r.str());
+  // Every cluster-enabled server knows CLUSTER INFO; an error here is a server that is not in
+  // cluster mode ("ERR This instance has cluster support disabled"): say so in its words.
+  if (replies[0].is_error()) return fail(make_error_code(errc::protocol_error), replies[0].str());
   a.epoch = current_epoch(replies[0]);
+  Reply& reply = replies[1];
   try {
     if (reply.is_error()) {
       // Redis < 7: no CLUSTER SHARDS; CLUSTER SLOTS has the same slot map without health.
       Command slots{"CLUSTER", "SLOTS"};
-      if ((a.ec = run_on(addr, &slots, 1, &reply, deadline, nullptr, /*own_query=*/true))) return a;
-      if (reply.is_error()) {
-        a.ec = make_error_code(errc::protocol_error);
-        return a;
-      }
+      if ((a.ec = run_on(addr, &slots, 1, &reply, deadline, nullptr, /*own_query=*/true)))
+        return fail(a.ec, a.ec.message());
+      if (reply.is_error()) return fail(make_error_code(errc::protocol_error), reply.str());
       a.topology = Topology::from_cluster_slots(reply, addr, options_.address_remap);
     } else {
       a.topology = Topology::from_cluster_shards(reply, addr, options_.address_remap);
     }
-  } catch (const ProtocolError&) {
-    a.ec = make_error_code(errc::protocol_error);
-    return a;
+  } catch (const ProtocolError& e) {
+    return fail(make_error_code(errc::protocol_error), e.what());
   }
-  if (a.topology.shards().empty()) a.ec = make_error_code(errc::protocol_error);  // not (yet) in a cluster
+  if (a.topology.shards().empty())  // not (yet) in a cluster
+    return fail(make_error_code(errc::protocol_error), "the node's slot map names no shard");
   return a;
 }
 
@@ -108,6 +119,7 @@ std::error_code ClusterClient::fetch_topology(Deadline deadline, Topology& out) 
   std::vector<std::size_t> view_of;
   for (std::size_t i = 0; i < wave; ++i) {
     if (answers[i].ec) {
+      topology_problem_ = answers[i].problem;
       if (answers[i].ec == errc::auth_failed) return answers[i].ec;
       last = answers[i].ec;
       continue;
@@ -127,6 +139,7 @@ std::error_code ClusterClient::fetch_topology(Deadline deadline, Topology& out) 
       out = std::move(a.topology);
       return {};
     }
+    topology_problem_ = a.problem;
     if (a.ec == errc::auth_failed) return a.ec;
     last = a.ec;
   }
@@ -169,7 +182,8 @@ void ClusterClient::check_coverage(const Topology& t) {
 
 void ClusterClient::refresh_topology() {
   if (std::error_code ec = holder_->refresh_now(deadline_after(options_.command_timeout)))
-    throw_error(ec, "refreshing the cluster slot map");
+    throw_error(ec, "refreshing the cluster slot map" +
+                        (topology_problem_.empty() ? std::string() : " (" + topology_problem_ + ")"));
 }
 
 void ClusterClient::refresh_after_fault(std::uint64_t seen_version, Deadline deadline) {

@@ -29,6 +29,7 @@ Options ClusterOptions::node_options(const NodeAddress& address) const {
   o.idle_timeout = idle_timeout;
   o.max_in_flight = max_in_flight;
   o.health_check_interval = health_check_interval;
+  o.max_reply_bytes = max_reply_bytes;
   o.socket = socket;
   return o;
 }

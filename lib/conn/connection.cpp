@@ -81,7 +81,7 @@ std::error_code Connection::connect(const Options& options, Deadline deadline, b
                                     FirstBatch* first) {
   address_ = options.address();
   error_text_.clear();
-  reader_ = ReplyReader();
+  reader_ = ReplyReader(options.max_reply_bytes);
   pending_off_ = pending_len_ = 0;
   slice_next_ = true;
   out_.clear();

@@ -79,6 +79,8 @@ std::optional<Redirect> parse_redirect(std::string_view text) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);  // tolerate "[::1]:6381" from proxies
   }
+  // Brackets only ever enclose the whole host, once ("[[::1]]" or "a]b" name nothing).
+  if (host.find_first_of("[]") != std::string_view::npos) return std::nullopt;
   r.host.assign(host);
   return r;
 }

@@ -1,6 +1,9 @@
 #include "fibredis/detail/resp/reader.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <string>
 #include <new>
 #include <utility>
 
@@ -34,6 +37,17 @@ struct ReplyReader::State {
   // Set when a callback rejects input that hiredis itself accepts (bad bulk terminator);
   // replaces hiredis's generic "Out of memory" text.
   const char* error_override = nullptr;
+  // max_reply_bytes, counted in wire bytes of one reply. `consumed` is how many bytes of the
+  // reply in progress hiredis parsed in earlier next() calls; `call_pos` is r->pos when the
+  // current redisReaderGetReply began (everything before it belongs to replies handed out), so
+  // inside a callback the reply's bytes up to buffer position p are consumed + (p - call_pos).
+  std::size_t max_bytes = 0;
+  std::size_t consumed = 0;
+  std::size_t call_pos = 0;
+  // Set when next() finds the limit exceeded by bytes hiredis has not parsed yet (hiredis itself
+  // is then not in error): the reader stays failed on our side.
+  bool over_limit = false;
+  std::string limit_text;
 
   ~State() {
     // Frees a half-built root through free_object, so `root` must still be alive here.
@@ -43,11 +57,32 @@ struct ReplyReader::State {
 
 namespace {
 
-// Upper bound on elements reserved up front from an untrusted "*<n>" header. Larger arrays still
-// work: the vector grows as elements arrive.
-constexpr int kMaxReserve = 1 << 16;
+// The smallest an element can be on the wire ("+\r\n"): an array announcing n elements needs at
+// least 3n more bytes, and the bytes already received hold at most a third as many elements.
+// Both bound what an untrusted "*<n>" header can make us reserve.
+constexpr std::size_t kMinElementBytes = 3;
 
 using State = ReplyReader::State;
+
+State& state_of(const redisReadTask* task) { return *static_cast<State*>(task->privdata); }
+
+// Records why the reply was refused; the caller then fails (a callback returns NULL).
+void refuse(State& st, const char* what) {
+  st.limit_text = std::string(what) + " exceeds max_reply_bytes (" + std::to_string(st.max_bytes) +
+                  ")";
+  st.error_override = st.limit_text.c_str();
+}
+
+// Bytes of the reply in progress from its start up to (not including) buffer position `pos`,
+// valid inside the current redisReaderGetReply call (hiredis moves its buffer only at the end).
+std::size_t reply_bytes_to(const State& st, std::size_t pos) {
+  return st.consumed + (pos - st.call_pos);
+}
+
+// The reply's bytes so far plus `more` fit in max_reply_bytes (written so nothing overflows).
+bool fits(const State& st, std::size_t so_far, std::size_t more) {
+  return so_far <= st.max_bytes && more <= st.max_bytes - so_far;
+}
 
 // Stores `value` where the task says and returns the pointer hiredis keeps for it.
 void* place(const redisReadTask* task, Reply&& value) {
@@ -78,10 +113,17 @@ void* create_string(const redisReadTask* task, char* data, size_t len) noexcept 
     // hiredis skips the two bytes after a bulk string's payload without looking at them; if
     // they are not CRLF, the length lied and everything after it would be misparsed. (The buffer
     // holds len + 2 bytes here: hiredis checked before calling us.)
-    static_cast<State*>(task->privdata)->error_override = "Bad bulk string terminator";
+    state_of(task).error_override = "Bad bulk string terminator";
     return nullptr;
   }
   try {
+    // Refused before the copy: the element ends 2 bytes (CRLF) after its payload.
+    State& st = state_of(task);
+    const std::size_t start = static_cast<std::size_t>(data - st.reader->buf);
+    if (!fits(st, reply_bytes_to(st, start), len + 2)) {
+      refuse(st, task->type == REDIS_REPLY_STRING ? "Bulk string" : "Reply");
+      return nullptr;
+    }
     return place(task, make_text(task->type, std::string(data, len)));
   } catch (...) {
     return nullptr;
@@ -91,8 +133,19 @@ void* create_string(const redisReadTask* task, char* data, size_t len) noexcept 
 void* create_array(const redisReadTask* task, int n) noexcept {
   if (n < 0) return nullptr;
   try {
+    State& st = state_of(task);
+    const auto count = static_cast<std::size_t>(n);
+    // hiredis has consumed the header line (readLine), so buf[pos, len) is what follows it.
+    // The least the elements will take is refused before anything is reserved.
+    const redisReader* r = st.reader;
+    if (count > st.max_bytes / kMinElementBytes ||
+        !fits(st, reply_bytes_to(st, r->pos), count * kMinElementBytes)) {
+      refuse(st, "Array");
+      return nullptr;
+    }
+    const std::size_t present = r->len - r->pos;
     std::vector<Reply> elements;
-    elements.reserve(static_cast<std::size_t>(std::min(n, kMaxReserve)));
+    elements.reserve(std::min(count, present / kMinElementBytes));
     return place(task, Reply::array(std::move(elements)));
   } catch (...) {
     return nullptr;
@@ -127,7 +180,8 @@ redisReplyObjectFunctions kFunctions = {
 
 }  // namespace
 
-ReplyReader::ReplyReader() : state_(std::make_unique<State>()) {
+ReplyReader::ReplyReader(std::size_t max_reply_bytes) : state_(std::make_unique<State>()) {
+  state_->max_bytes = max_reply_bytes;
   state_->reader = redisReaderCreateWithFunctions(&kFunctions);
   if (state_->reader == nullptr) throw std::bad_alloc();
   // Every task (root and children) carries this pointer; the root callbacks use it to find
@@ -145,25 +199,83 @@ void ReplyReader::feed(const char* data, std::size_t n) {
   if (n == 0) return;
   // Fails when already in error (ignored: next() reports it) or when this append runs out of
   // memory, which leaves the reader in error too.
-  if (state_->reader->err != 0) return;
+  if (has_error()) return;
   if (redisReaderFeed(state_->reader, data, n) != REDIS_OK) throw std::bad_alloc();
 }
 
+namespace {
+
+// After hiredis stopped short of a complete reply, with `fed` bytes of it received: refuses it
+// when those bytes, or the bulk string whose header is already there, pass max_reply_bytes.
+// hiredis reads the type byte before the length, so a bulk in progress has r->pos at its digits.
+bool within_limit(State& st, std::size_t fed) {
+  const redisReader* r = st.reader;
+  if (r->ridx >= 0 && r->rstack[r->ridx].type == REDIS_REPLY_STRING) {
+    const char* digits = r->buf + r->pos;
+    const char* end = r->buf + r->len;
+    const auto* cr = static_cast<const char*>(std::memchr(digits, '\r', r->len - r->pos));
+    long long announced = 0;
+    // Only a whole header line: hiredis has then already accepted the length (else it would be
+    // in error), so the refusal never depends on how the line's bytes arrived.
+    if (cr != nullptr && cr + 1 < end && cr[1] == '\n' &&
+        std::from_chars(digits, cr, announced).ptr == cr && announced >= 0) {
+      // Header, payload and its CRLF; the header's own CRLF is 2 more bytes past `cr`.
+      const std::size_t header_end = st.consumed + static_cast<std::size_t>(cr - digits) + 2;
+      if (static_cast<unsigned long long>(announced) > st.max_bytes ||
+          !fits(st, header_end, static_cast<std::size_t>(announced) + 2)) {
+        refuse(st, "Bulk string");
+        return false;
+      }
+    }
+  }
+  if (fed > st.max_bytes) {
+    refuse(st, "Reply");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::optional<Reply> ReplyReader::next(std::error_code& ec) {
+  State& st = *state_;
+  redisReader* r = st.reader;
   void* obj = nullptr;
-  if (redisReaderGetReply(state_->reader, &obj) != REDIS_OK) {
+  const std::size_t len_before = r->len;
+  st.call_pos = r->pos;
+  if (st.over_limit || redisReaderGetReply(r, &obj) != REDIS_OK) {
     ec = make_error_code(errc::protocol_error);
     return std::nullopt;
   }
   ec.clear();
-  if (obj == nullptr) return std::nullopt;
-  // obj is &state_->root: hiredis has let go of it, so the tree is ours to move out.
-  std::optional<Reply> out(std::in_place, std::move(state_->root));
-  state_->root = Reply();
+  // Where hiredis stopped, in the buffer as it was during the call: at its end hiredis drops the
+  // consumed front (pos >= 1 KiB), shortening len by the same amount.
+  const std::size_t stop = r->pos + (len_before - r->len);
+  const std::size_t parsed = reply_bytes_to(st, stop);
+  if (obj == nullptr) {
+    st.consumed = parsed;
+    if (!within_limit(st, parsed + (r->len - r->pos))) {
+      st.over_limit = true;
+      ec = make_error_code(errc::protocol_error);
+    }
+    return std::nullopt;
+  }
+  st.consumed = 0;
+  // obj is &st.root: hiredis has let go of it, so the tree is ours to move out.
+  std::optional<Reply> out(std::in_place, std::move(st.root));
+  st.root = Reply();
+  if (parsed > st.max_bytes) {  // a reply made of many small lines, parsed in one call
+    refuse(st, "Reply");
+    st.over_limit = true;
+    ec = make_error_code(errc::protocol_error);
+    return std::nullopt;
+  }
   return out;
 }
 
-bool ReplyReader::has_error() const noexcept { return state_->reader->err != 0; }
+bool ReplyReader::has_error() const noexcept {
+  return state_->reader->err != 0 || state_->over_limit;
+}
 
 bool ReplyReader::empty() const noexcept {
   const redisReader* r = state_->reader;
@@ -183,7 +295,7 @@ void ReplyReader::release_buffer() noexcept {
 }
 
 std::string ReplyReader::error_text() const {
-  if (state_->reader->err == 0) return {};
+  if (!has_error()) return {};
   if (state_->error_override != nullptr) return state_->error_override;
   return state_->reader->errstr;
 }

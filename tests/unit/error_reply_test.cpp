@@ -87,6 +87,10 @@ TEST_CASE("parse_redirect handles IPv6 and empty hosts", "[error_reply]") {
   auto bracketed = parse_redirect("MOVED 1 [::1]:6381");
   REQUIRE(bracketed.has_value());
   CHECK(bracketed->host == "::1");
+  // Found by tests/fuzz/fuzz_error_reply.cpp: a host left with brackets after the outer pair came
+  // off printed back as a different redirect.
+  CHECK_FALSE(parse_redirect("MOVED 1 [[11]]:70").has_value());
+  CHECK_FALSE(parse_redirect("MOVED 1 a]b:70").has_value());
 
   auto empty = parse_redirect("MOVED 1 :6381");
   REQUIRE(empty.has_value());

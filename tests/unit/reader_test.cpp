@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <malloc.h>
+
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -271,4 +274,119 @@ TEST_CASE("ReplyReader is movable, even mid-reply", "[reader]") {
   c = std::move(b);  // drops c's half-built reply
   c.feed("+x\r\n", 4);
   CHECK(c.next(ec) == Reply::status("x"));
+}
+
+// ---- max_reply_bytes: what a server can make the reader hold ------------------------------------
+
+namespace {
+
+// Feeds `wire` to a reader limited to `limit` bytes; expects no reply and a protocol error that
+// names the limit, after exactly these bytes (nothing more needs to arrive for the refusal).
+void expect_refused(std::size_t limit, const std::string& wire) {
+  INFO("wire: " << wire.substr(0, 40));
+  ReplyReader reader(limit);
+  std::error_code ec;
+  reader.feed(wire.data(), wire.size());
+  CHECK_FALSE(reader.next(ec).has_value());
+  CHECK(ec == fibredis::errc::protocol_error);
+  CHECK(reader.has_error());
+  CHECK(reader.error_text().find("max_reply_bytes (" + std::to_string(limit) + ")") !=
+        std::string::npos);
+  // Stays failed: a valid reply fed afterwards is not read.
+  reader.feed("+OK\r\n", 5);
+  CHECK_FALSE(reader.next(ec).has_value());
+  CHECK(ec == fibredis::errc::protocol_error);
+}
+
+}  // namespace
+
+TEST_CASE("ReplyReader refuses a bulk string announced past max_reply_bytes", "[reader][limits]") {
+  // Only the header has arrived: refused before any of the 2,000 payload bytes is buffered.
+  expect_refused(1024, "$2000\r\n");
+  expect_refused(1024, "$2000\r\nabc");
+  expect_refused(1024, "*2\r\n:1\r\n$1022\r\n");  // the array's bytes so far count as well
+  expect_refused(1024, "$9223372036854775807\r\n");
+  std::string big_bulk = "$1025\r\n" + std::string(1025, 'x') + "\r\n";
+  expect_refused(1024, big_bulk);
+}
+
+TEST_CASE("ReplyReader refuses an array announced past max_reply_bytes", "[reader][limits]") {
+  expect_refused(1024, "*1000\r\n");        // 1,000 elements need at least 3,000 bytes
+  expect_refused(1024, "*2147483647\r\n");
+  expect_refused(1024, "*1\r\n*2\r\n*400\r\n");  // nested: the outer ones count too
+  // Small elements that add up: refused once the total passes the limit.
+  std::string many = "*300\r\n";
+  for (int i = 0; i < 300; ++i) many += "$5\r\nhello\r\n";
+  expect_refused(1024, many);
+}
+
+TEST_CASE("ReplyReader refuses an endless line past max_reply_bytes", "[reader][limits]") {
+  expect_refused(1024, "+" + std::string(2000, 'a'));
+  expect_refused(1024, ":" + std::string(2000, '1'));
+}
+
+TEST_CASE("ReplyReader reads replies up to max_reply_bytes, each counted on its own",
+          "[reader][limits]") {
+  ReplyReader reader(1024);
+  std::error_code ec;
+  const std::string payload(1000, 'v');
+  const std::string bulk = "$1000\r\n" + payload + "\r\n";
+  std::string array = "*100\r\n";
+  for (int i = 0; i < 100; ++i) array += ":7\r\n";
+  for (int round = 0; round < 3; ++round) {  // the count restarts with every reply
+    reader.feed(bulk.data(), bulk.size());
+    auto r = reader.next(ec);
+    REQUIRE(r.has_value());
+    CHECK(r->str() == payload);
+    reader.feed(array.data(), array.size());
+    r = reader.next(ec);
+    REQUIRE(r.has_value());
+    CHECK(r->elements().size() == 100);
+  }
+  CHECK_FALSE(ec);
+  CHECK_FALSE(reader.has_error());
+}
+
+TEST_CASE("ReplyReader's default limit is Redis's proto-max-bulk-len", "[reader][limits]") {
+  CHECK(ReplyReader::kDefaultMaxReplyBytes == std::size_t{512} * 1024 * 1024);
+  ReplyReader reader;
+  std::error_code ec;
+  reader.feed("$536870913\r\n", 12);  // 512 MiB + 1
+  CHECK_FALSE(reader.next(ec).has_value());
+  CHECK(ec == fibredis::errc::protocol_error);
+}
+
+// Under ASan, malloc is the sanitizer's and mallinfo2 does not see it.
+#if !defined(__SANITIZE_ADDRESS__) && !defined(FIBREDIS_ASAN)
+
+TEST_CASE("ReplyReader reserves array storage only for the bytes received", "[reader][limits]") {
+  // Seven nested "*65536" headers, 56 bytes: reserving min(n, 65536) each took 31.5 MiB.
+  std::string nested;
+  for (int i = 0; i < 7; ++i) nested += "*65536\r\n";
+  ReplyReader reader;
+  std::error_code ec;
+  const std::size_t before = mallinfo2().uordblks;
+  reader.feed(nested.data(), nested.size());
+  CHECK_FALSE(reader.next(ec).has_value());
+  CHECK_FALSE(ec);
+  const std::size_t after = mallinfo2().uordblks;
+  CHECK(after - before < 64 * 1024);
+}
+#endif
+
+TEST_CASE("ReplyReader's limit check leaves a malformed bulk length to hiredis",
+          "[reader][limits]") {
+  // Found by tests/fuzz/fuzz_reader.cpp: hiredis refuses a length with 20 digits ("Bad bulk string
+  // length"); fed one byte at a time, the limit check used to read it first and say "exceeds".
+  const std::string wire = "$00000090000000000009\r\nabc";
+  for (std::size_t step : {wire.size(), std::size_t{1}}) {
+    ReplyReader reader;
+    std::error_code ec;
+    for (std::size_t pos = 0; pos < wire.size() && !ec; pos += step) {
+      reader.feed(wire.data() + pos, std::min(step, wire.size() - pos));
+      CHECK_FALSE(reader.next(ec).has_value());
+    }
+    CHECK(ec == fibredis::errc::protocol_error);
+    CHECK(reader.error_text() == "Bad bulk string length");
+  }
 }

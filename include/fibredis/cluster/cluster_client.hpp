@@ -215,6 +215,9 @@ class ClusterClient : public Commands<ClusterClient>,
   std::unique_ptr<NodeWatch> watch_;
   std::uint64_t round_robin_ = 0;
   int moved_since_refresh_ = 0;
+  /// Why the last failed slot-map query failed, in the server's or parser's words with the node
+  /// ("127.0.0.1:7000: ERR This instance has cluster support disabled"), for the error message.
+  std::string topology_problem_;
   bool stopping_ = false;
   bool background_refresh_wanted_ = false;
   bool watchdog_idle_ = false;        // parked with no timer soon: wake it when work appears

@@ -35,6 +35,8 @@ struct ClusterOptions {
   std::chrono::milliseconds health_check_interval{0};
   /// TCP keepalive on every socket to every node (net/socket_options.hpp).
   SocketOptions socket{};
+  /// The largest reply accepted from any node; see Options::max_reply_bytes.
+  std::size_t max_reply_bytes = std::size_t{512} * 1024 * 1024;
 
   /// The TTL of MOVED/ASK loops, in sends (redis-py's RedisClusterRequestTTL): a command follows
   /// at most max_redirects - 1 redirects, then RedirectLimitError. Only redirects count:

@@ -51,6 +51,10 @@ struct Options {
   std::chrono::milliseconds health_check_interval{0};
   /// TCP keepalive on every socket (net/socket_options.hpp): a vanished peer is noticed even idle.
   SocketOptions socket{};
+  /// The largest reply accepted, about its size on the wire (resp/reader.hpp). A bulk string or
+  /// an array announced past it, or a reply that grows past it, is a ProtocolError and the
+  /// connection is dropped, before its payload is buffered. Default: Redis's proto-max-bulk-len.
+  std::size_t max_reply_bytes = std::size_t{512} * 1024 * 1024;
 
   /// Parses redis://[[user]:password@]host[:port][/db] (also rediss:// is refused with UsageError:
   /// no TLS). Percent-escapes in user and password are decoded. Unknown schemes → UsageError.

@@ -18,9 +18,19 @@ namespace fibredis {
 /// Feeds bytes, pulls complete replies. Once the reader has erred it stays in error.
 /// Nesting is limited by hiredis 0.14 to 7 levels of arrays (Redis replies use at most 4).
 /// Moved-from readers may only be destroyed or assigned to.
+///
+/// What a server can make the reader hold is bounded by `max_reply_bytes`, counted about as the
+/// reply's size on the wire (payload bytes plus 3 per element, the smallest an element can be):
+/// a bulk string announced past the limit, an array whose announced element count cannot fit in
+/// it, and a reply whose buffered bytes outgrow it are protocol errors as soon as the header (or
+/// the excess) arrives, before its payload is buffered or any element storage is reserved. Array
+/// storage is reserved only for as many elements as the bytes already received can hold.
 class ReplyReader {
  public:
-  ReplyReader();
+  /// Redis's own proto-max-bulk-len default: no single value a stock server stores is larger.
+  static constexpr std::size_t kDefaultMaxReplyBytes = std::size_t{512} * 1024 * 1024;
+
+  explicit ReplyReader(std::size_t max_reply_bytes = kDefaultMaxReplyBytes);
   ~ReplyReader();
   ReplyReader(const ReplyReader&) = delete;
   ReplyReader& operator=(const ReplyReader&) = delete;
@@ -31,8 +41,8 @@ class ReplyReader {
   void feed(const char* data, std::size_t n);
 
   /// The next complete reply, or std::nullopt when more bytes are needed (ec cleared). On
-  /// malformed input returns std::nullopt and sets ec = errc::protocol_error, and stays in error:
-  /// later calls do the same.
+  /// malformed input, or a reply past max_reply_bytes, returns std::nullopt and sets
+  /// ec = errc::protocol_error, and stays in error: later calls do the same.
   std::optional<Reply> next(std::error_code& ec);
 
   bool has_error() const noexcept;
