@@ -6,6 +6,9 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/fibredis.hpp>
+#include <fibredis/detail/conn/connection_pool.hpp>
+#include <fibredis/detail/conn/shared_connection.hpp>
+#include <fibredis/detail/runtime/uring_scheduler.hpp>
 
 #include "support/helpers.hpp"
 #include "support/servers.hpp"
