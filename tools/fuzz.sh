@@ -50,8 +50,12 @@ if [[ ! -f $builddir/meson-private/coredata.dat ]]; then
 fi
 exes=()
 for t in "${chosen[@]}"; do exes+=("tests/fuzz/fuzz-${t//_/-}"); done
-meson compile -C "$builddir" "${exes[@]}" </dev/null >/dev/null \
-  || { echo "fuzz.sh: build failed (meson compile -C $builddir ${exes[*]})" >&2; exit 1; }
+mkdir -p "$builddir"
+if ! meson compile -C "$builddir" "${exes[@]}" </dev/null >"$builddir/build.log" 2>&1; then
+  echo "fuzz.sh: build failed (meson compile -C $builddir ${exes[*]}):" >&2
+  grep -E -A3 'error:|FAILED' "$builddir/build.log" | head -n 40 >&2
+  exit 1
+fi
 
 # A finding must stop the run: UBSan aborts instead of printing and going on.
 export ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:abort_on_error=1

@@ -3,7 +3,7 @@
 // Any text must classify without crashing; parse_redirect must accept exactly the redirects the
 // classifier calls Moved or Ask and whose fields are in range, and what it returns must print back
 // to an equivalent redirect (slot < 16384, port 1..65535, no spaces in the host).
-#include <fibredis/resp/error_reply.hpp>
+#include <fibredis/detail/resp/error_reply.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -8,7 +8,7 @@
 // with the default limit, the same error text). A reply's size limit is counted in wire bytes,
 // so it does not depend on chunking either; only the refusal's wording may (which header was
 // seen first), so texts are compared with the default limit only.
-#include <fibredis/resp/reader.hpp>
+#include <fibredis/detail/resp/reader.hpp>
 #include <fibredis/resp/reply.hpp>
 
 #include <cstddef>

@@ -10,7 +10,7 @@
 #include <fibredis/cluster/slot.hpp>
 #include <fibredis/cluster/topology.hpp>
 #include <fibredis/errors.hpp>
-#include <fibredis/resp/reader.hpp>
+#include <fibredis/detail/resp/reader.hpp>
 #include <fibredis/resp/reply.hpp>
 
 #include <algorithm>
