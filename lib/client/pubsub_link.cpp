@@ -217,12 +217,13 @@ bool PubSubLink::nap(std::chrono::milliseconds d, Parker*& slot) {
 
 void PubSubLink::reader_loop() {
   std::chrono::milliseconds backoff = options_.reconnect_min;
-  bool first = !connected_;  // launched without connecting: the first connect is no reconnect
+  bool first = !connected_;  // launched without connecting: try at once
   while (!stopping_) {
     if (!connected_) {
       if (!first && !nap(backoff, reader_nap_)) break;
-      const bool was_first = first;
       first = false;
+      // Launched without connecting, nothing was ever lost until the first connection is.
+      const bool reconnect = lost_at_ != Clock::time_point{};
       if (connect_once()) {
         backoff = std::min(backoff * 2, options_.reconnect_max);
         continue;
@@ -230,7 +231,7 @@ void PubSubLink::reader_loop() {
       if (stopping_) break;
       backoff = options_.reconnect_min;
       std::string out = resubscribe_bytes();
-      if (!was_first) {
+      if (reconnect) {
         ++reconnects_;
         resubscribing_ = true;
         marker_ = "fibredis-resubscribed-" + std::to_string(generation_);
@@ -244,7 +245,6 @@ void PubSubLink::reader_loop() {
     const std::error_code ec = c->read_reply(r, kNoDeadline);
     if (stopping_) break;
     if (ec) {
-      if (c != conn_) continue;  // an older connection (cannot happen: only this fiber reconnects)
       connected_ = false;
       resubscribing_ = false;
       lost_at_ = Clock::now();
