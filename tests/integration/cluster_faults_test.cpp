@@ -18,6 +18,7 @@
 #include <fibredis/errors.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
+#include "support/cluster_ops.hpp"
 #include "support/helpers.hpp"
 #include "support/servers.hpp"
 
@@ -64,48 +65,8 @@ double ms_between(SteadyClock::time_point a, SteadyClock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-// Work for a std::thread (subprocesses: redis-cli, kill), watched from a fiber without blocking
-// the runtime thread: the fiber polls done() with sleeps.
-class OffThread {
- public:
-  explicit OffThread(std::function<void()> fn)
-      : thread_([this, fn = std::move(fn)] {
-          try {
-            fn();
-          } catch (const std::exception& e) {
-            error_ = e.what();
-          }
-          done_ = true;
-        }) {}
-  ~OffThread() {
-    if (thread_.joinable()) thread_.join();
-  }
-  bool done() const { return done_; }
-  /// Sleeps this fiber until the work is done or `limit` passed; true if done.
-  bool wait(std::chrono::milliseconds limit) {
-    const auto end = SteadyClock::now() + limit;
-    while (!done_ && SteadyClock::now() < end) boost::this_fiber::sleep_for(20ms);
-    if (done_ && thread_.joinable()) thread_.join();
-    return done_;
-  }
-  const std::string& error() const { return error_; }
-
- private:
-  std::atomic<bool> done_{false};
-  std::string error_;
-  std::thread thread_;
-};
-
-// Sleeps this fiber until pred() or `limit`; true if pred() held. pred must not block long.
-template <class P>
-bool fiber_wait_until(P pred, std::chrono::milliseconds limit, std::chrono::milliseconds step = 50ms) {
-  const auto end = SteadyClock::now() + limit;
-  while (SteadyClock::now() < end) {
-    if (pred()) return true;
-    boost::this_fiber::sleep_for(step);
-  }
-  return pred();
-}
+using test::fiber_wait_until;
+using test::OffThread;
 
 std::string error_kind(const std::exception& e) {
   // Most specific first.
@@ -265,23 +226,8 @@ class Load {
   std::optional<SteadyClock::time_point> last_failure_;
 };
 
-std::string role_of(std::uint16_t port) {
-  const std::string r = test::redis_cli(port, "ROLE");
-  return r.substr(0, r.find('\n'));
-}
-
-// The replica of the primary on `primary_port`, from that replica's own INFO.
-std::uint16_t replica_of(const test::ClusterInfo& c, std::uint16_t primary_port) {
-  for (std::uint16_t p : c.ports) {
-    if (p == primary_port) continue;
-    const std::string info = test::redis_cli(p, "INFO replication");
-    if (info.find("role:slave") != std::string::npos &&
-        info.find("master_port:" + std::to_string(primary_port) + "\r") != std::string::npos)
-      return p;
-  }
-  FAIL("no replica of port " << primary_port);
-  return 0;
-}
+using test::replica_of;
+using test::role_of;
 
 std::set<std::uint16_t> slots_of(ClusterClient& rc, const NodeAddress& primary) {
   std::set<std::uint16_t> out;

@@ -55,3 +55,13 @@ TEST_CASE("examples/blocking_swarm: 500 BRPOPs in one thread, heartbeat keeps ti
   CHECK(field(r.out, "heartbeats") >= 4);
   WARN("blocking_swarm: " << r.out.substr(r.out.rfind("clients=")));
 }
+
+TEST_CASE("examples/pubsub: classic, pattern and sharded pub/sub on the cluster, its checks pass", "[examples][pubsub]") {
+  const auto& c = fibredis::test::cluster();
+  fibredis::test::ExampleRun r = run_example("pubsub", "--cluster 127.0.0.1:" + std::to_string(c.ports.front()));
+  INFO(r.out);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("classic: 20/20 subscribers exact, on 3 nodes") != std::string::npos);
+  CHECK(r.out.find("sharded: 20/20 shard channels") != std::string::npos);
+  CHECK(r.out.find("all checks passed") != std::string::npos);
+}

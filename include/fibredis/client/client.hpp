@@ -22,6 +22,7 @@
 #include <fibredis/client/async_commands.hpp>
 #include <fibredis/client/commands.hpp>
 #include <fibredis/client/pipeline.hpp>
+#include <fibredis/client/pubsub.hpp>
 #include <fibredis/conn/client_stats.hpp>
 #include <fibredis/conn/options.hpp>
 #include <fibredis/resp/command.hpp>
@@ -66,6 +67,10 @@ class Client : public Commands<Client>, public AsyncCommands<Client> {
 
   /// WATCHes keys on an exclusive connection for optimistic locking (see client/watch.hpp).
   Watch watch(ArgList keys);
+
+  /// Subscriptions on their own connection to this server (client/pubsub.hpp); nothing is
+  /// opened until the first subscribe.
+  PubSub pubsub(PubSubOptions options = {}) const { return PubSub(node_.options(), options); }
 
   /// Lettuce-style manual flushing of the shared connection, for bulk loads.
   void set_auto_flush(bool on);

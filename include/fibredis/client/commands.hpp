@@ -579,6 +579,10 @@ class Commands {
   decltype(auto) publish(Str channel, Str message) {
     return call<parse::Integer>(Command{"PUBLISH", channel, message});
   }
+  /// SPUBLISH (Redis 7): a shard channel's message; how many subscribers of its shard got it.
+  decltype(auto) spublish(Str channel, Str message) {
+    return call<parse::Integer>(Command{"SPUBLISH", channel, message});
+  }
   /// PFADD: true if the estimate changed.
   decltype(auto) pfadd(Str key, const ArgList& elements) {
     return call<parse::Bool>(Command{"PFADD", key}.args(elements));

@@ -38,6 +38,7 @@
 
 #include <fibredis/client/async_commands.hpp>
 #include <fibredis/client/commands.hpp>
+#include <fibredis/client/pubsub_options.hpp>
 #include <fibredis/cluster/cluster_pipeline.hpp>
 #include <fibredis/cluster/cluster_options.hpp>
 #include <fibredis/cluster/node_address.hpp>
@@ -70,6 +71,10 @@ class NodeWatch;
 class Parker;
 struct RetryPolicy;
 enum class Outcome : std::uint8_t;
+class ClusterPubSub;
+class ShardedPubSub;
+class KeyspaceEvents;
+struct KeyspaceOptions;
 
 class ClusterClient : public Commands<ClusterClient>,
                       public NonAtomicCommands<ClusterClient>,
@@ -155,6 +160,17 @@ class ClusterClient : public Commands<ClusterClient>,
   void flush();
   /// The same for one node only.
   void flush(const NodeAddress& node);
+
+  // ---- pub/sub (cluster/cluster_pubsub.hpp, sharded_pubsub.hpp, keyspace_events.hpp) ------
+  /// Classic SUBSCRIBE/PSUBSCRIBE on the node of the first subscribed name's keyslot (a replica
+  /// of it with read_from_replicas), or always on `node`.
+  ClusterPubSub pubsub(PubSubOptions options = {});
+  ClusterPubSub pubsub(const NodeAddress& node, PubSubOptions options = {});
+  /// SSUBSCRIBE per owning shard, following reshards and failovers.
+  ShardedPubSub sharded_pubsub(PubSubOptions options = {});
+  /// PSUBSCRIBE `pattern` on every primary, and on primaries that appear later.
+  KeyspaceEvents keyspace_events(std::string pattern, KeyspaceOptions options);
+  KeyspaceEvents keyspace_events(std::string pattern);
 
   const ClusterOptions& options() const noexcept { return options_; }
 
@@ -245,3 +261,7 @@ class TargetedCommands : public Commands<TargetedCommands> {
 inline TargetedCommands ClusterClient::on(Target target) { return TargetedCommands(*this, std::move(target)); }
 
 }  // namespace fibredis
+
+#include <fibredis/cluster/cluster_pubsub.hpp>
+#include <fibredis/cluster/keyspace_events.hpp>
+#include <fibredis/cluster/sharded_pubsub.hpp>
