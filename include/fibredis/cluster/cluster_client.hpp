@@ -25,8 +25,8 @@
 // otherwise its TimeoutError/ConnectionError reaches the caller. Keys
 // of one command in different slots → CrossSlotError before anything is sent
 // (DEL, UNLINK, EXISTS and TOUCH are split per slot and their counts summed instead). Commands that
-// make no sense on a cluster (MOVE, SELECT n, SWAPDB, REPLICAOF, SHUTDOWN, WATCH/MULTI...) →
-// UsageError saying why.
+// make no sense on a cluster (MOVE, SELECT n, SWAPDB, REPLICAOF, SHUTDOWN, raw WATCH/MULTI...) →
+// UsageError saying why; transactions are pipeline(true) and watch(keys), below.
 //
 // Keyless commands follow redis-py's rules: fan-out with a merge (DBSIZE summed, KEYS concatenated,
 // FLUSHALL on every primary, SCRIPT LOAD everywhere...), a random primary (RANDOMKEY), or the default
