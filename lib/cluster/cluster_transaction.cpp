@@ -13,6 +13,7 @@
 #include <fibredis/client/pipeline.hpp>
 #include <fibredis/client/wait_batch.hpp>
 #include <fibredis/cluster/slot.hpp>
+#include <fibredis/cluster/transaction_check.hpp>
 #include <fibredis/errors.hpp>
 #include <fibredis/resp/error_reply.hpp>
 
@@ -27,88 +28,6 @@
 
 namespace fibredis {
 namespace {
-
-// What a transaction is, found before anything is sent.
-struct TxShape {
-  std::optional<std::uint16_t> slot;  // of every keyed command; nullopt: no key at all
-  WaitBatch waits;
-  bool read_only = true;  // every command only reads: resending after a lost answer is harmless
-  std::chrono::milliseconds blocking{0};
-  bool forever = false;
-};
-
-// Refuses a keyless command that one node cannot answer for the cluster: a fan-out with a merge
-// rule (DBSIZE, KEYS, FLUSHALL, SCRIPT LOAD...) or one routed by a slot argument.
-void refuse_on_one_node(const Command& cmd, const CommandInfo* info, std::string_view where) {
-  if (info == nullptr) return;
-  const bool fan_out = (info->policy == RoutePolicy::AllNodes || info->policy == RoutePolicy::AllPrimaries) &&
-                       info->merge != MergePolicy::PerNode;
-  if (!fan_out && info->policy != RoutePolicy::BySlotArg) return;
-  throw UsageError(ascii_upper(cmd.name()) + " is not allowed in " + std::string(where) +
-                   ": it runs on one node, and the cluster's answer to " + ascii_upper(cmd.name()) +
-                   " needs " + (fan_out ? "every node of its fan-out" : "the node of its slot argument") +
-                   "; send it outside");
-}
-
-TxShape check_transaction(const std::vector<Command>& cmds, std::string_view where) {
-  TxShape t;
-  t.waits = check_wait_batch(cmds.data(), cmds.size(), /*transaction=*/true);
-  std::size_t first_keyed = 0;
-  for (std::size_t i = 0; i < cmds.size(); ++i) {
-    const Command& cmd = cmds[i];
-    const CommandInfo* info = lookup_command(cmd);
-    if (info != nullptr && info->policy == RoutePolicy::Blocked && !info->has(kOwnWrites))
-      throw UsageError(ascii_upper(cmd.name()) + " is not allowed in " + std::string(where) + ": " +
-                       std::string(info->blocked_reason));
-    if (cmd.blocking) {
-      if (cmd.blocking->count() == 0) t.forever = true;
-      t.blocking += *cmd.blocking;
-    }
-    if (counts_own_writes(cmd)) continue;  // after EXEC, keyless
-    if (info == nullptr || !info->has(kReadOnly)) t.read_only = false;
-    const std::optional<std::uint16_t> slot = ClusterClient::command_slot(cmd);  // CrossSlotError
-    if (!slot) {
-      refuse_on_one_node(cmd, info, where);
-      continue;
-    }
-    if (!t.slot) {
-      t.slot = slot;
-      first_keyed = i;
-    } else if (*t.slot != *slot) {
-      throw CrossSlotError("CROSSSLOT " + std::string(where) + ": " + ascii_upper(cmds[first_keyed].name()) +
-                           " (command " + std::to_string(first_keyed + 1) + ") is in slot " +
-                           std::to_string(*t.slot) + ", " + ascii_upper(cmd.name()) + " (command " +
-                           std::to_string(i + 1) + ") in slot " + std::to_string(*slot) +
-                           "; a transaction runs on one node: use keys with a common {hash tag}");
-    }
-  }
-  return t;
-}
-
-// MULTI, the commands, EXEC, then the trailing WAITs (the server never blocks inside MULTI).
-std::vector<Command> wrap_transaction(std::vector<Command>&& cmds, std::size_t trailing) {
-  std::vector<Command> batch;
-  batch.reserve(cmds.size() + 2);
-  batch.push_back(Command{"MULTI"});
-  const std::size_t queued = cmds.size() - trailing;
-  for (std::size_t i = 0; i < queued; ++i) batch.push_back(std::move(cmds[i]));
-  batch.push_back(Command{"EXEC"});
-  for (std::size_t i = queued; i < cmds.size(); ++i) batch.push_back(std::move(cmds[i]));
-  return batch;
-}
-
-// The cluster's refusal among MULTI's, the QUEUED and EXEC's replies (replies[multi..exec]), with
-// its position: the first MOVED/ASK/TRYAGAIN/CLUSTERDOWN/... Final when EXEC ran (an array), was
-// aborted by WATCH (nil) or refused for an ordinary reason (a queue-time syntax error).
-std::pair<Outcome, std::size_t> cluster_refusal(const std::vector<Reply>& replies, std::size_t multi,
-                                                std::size_t exec) {
-  if (replies[exec].is_array() || replies[exec].is_nil()) return {Outcome::Final, exec};
-  for (std::size_t i = multi; i <= exec; ++i) {
-    const Outcome o = classify_outcome(replies[i]);
-    if (o != Outcome::Final) return {o, i};
-  }
-  return {Outcome::Final, exec};
-}
 
 // EXEC's replies (WatchError on nil, ResponseError on EXECABORT or a queue-time error), then the
 // trailing WAITs'.
@@ -128,7 +47,7 @@ constexpr std::string_view kTxWhere = "a cluster transaction";
 }  // namespace
 
 std::vector<Reply> ClusterClient::run_transaction(std::vector<Command>&& cmds, bool raise_on_error) {
-  const TxShape shape = check_transaction(cmds, kTxWhere);
+  const TransactionShape shape = check_transaction(cmds, kTxWhere);
   const std::size_t trailing = shape.waits.trailing;
   // batch[0] is ASKING, sent only right after an ASK.
   std::vector<Command> batch = wrap_transaction(std::move(cmds), trailing);
@@ -352,7 +271,7 @@ Reply ClusterWatch::execute(const Command& cmd) {
 void ClusterWatch::unwatch() { roundtrip({Command{"UNWATCH"}}).back().value(); }
 
 std::vector<Reply> ClusterWatch::run_transaction(std::vector<Command>&& cmds, bool raise_on_error) {
-  const TxShape shape = check_transaction(cmds, kTxWhere);
+  const TransactionShape shape = check_transaction(cmds, kTxWhere);
   if (shape.slot && *shape.slot != slot_)
     throw CrossSlotError("CROSSSLOT a watched transaction: its keys are in slot " + std::to_string(*shape.slot) +
                          ", the watch is on slot " + std::to_string(slot_));
