@@ -70,6 +70,7 @@ run_example basic --host 127.0.0.1 --port "$single_port"
 run_example blocking_swarm --host 127.0.0.1 --port "$single_port" --clients 500
 run_example cluster_basic --host 127.0.0.1 --port "$cluster_port"
 run_example pubsub --cluster "127.0.0.1:$cluster_port"
+run_example replica_reads --cluster "127.0.0.1:$cluster_port"
 
 if (( failed )); then
   echo "demo.sh: some examples failed" >&2

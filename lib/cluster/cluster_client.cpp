@@ -52,6 +52,7 @@ ClusterClient::ClusterClient(ClusterOptions options)
       watch_(std::make_unique<NodeWatch>(std::min(options_.suspect_after, options_.command_timeout),
                                          2 * options_.command_timeout)) {
   if (options_.startup_nodes.empty()) throw UsageError("ClusterClient needs at least one startup node");
+  replica_reads_all_ = options_.read_from_replicas;
   const Deadline deadline = deadline_after(options_.connect_timeout * static_cast<long>(options_.startup_nodes.size()) +
                                            options_.command_timeout);
   if (std::error_code ec = holder_->refresh_now(deadline)) {
@@ -102,16 +103,18 @@ NodeConnections& ClusterClient::node(const NodeAddress& address) {
 void ClusterClient::set_auto_flush(bool on) {
   auto_flush_ = on;
   for (auto& [address, conns] : nodes_) conns->shared().set_auto_flush(on);
+  for (auto& [address, conns] : readonly_nodes_) conns->shared().set_auto_flush(on);
 }
 
 void ClusterClient::flush() {
   // Every node's queue at once: each connection's writer sends its own in one write.
   for (auto& [address, conns] : nodes_) conns->shared().flush();
+  for (auto& [address, conns] : readonly_nodes_) conns->shared().flush();
 }
 
 void ClusterClient::flush(const NodeAddress& address) {
-  auto it = nodes_.find(address);
-  if (it != nodes_.end()) it->second->shared().flush();
+  if (auto it = nodes_.find(address); it != nodes_.end()) it->second->shared().flush();
+  if (auto it = readonly_nodes_.find(address); it != readonly_nodes_.end()) it->second->shared().flush();
 }
 
 ClientStats ClusterClient::stats() const noexcept {
@@ -131,8 +134,17 @@ std::vector<NodeAddress> ClusterClient::get_primaries() const { return holder_->
 std::vector<NodeAddress> ClusterClient::get_replicas() const { return holder_->current()->replicas(); }
 std::vector<NodeAddress> ClusterClient::get_nodes() const { return holder_->current()->all_nodes(); }
 
-NodeAddress ClusterClient::get_node_from_key(std::string_view key, bool replica) {
-  return pick_for_slot(*holder_->current(), key_slot(key), replica);
+NodeAddress ClusterClient::get_node_from_key(std::string_view key, bool replica) const {
+  const std::uint16_t slot = key_slot(key);
+  const auto t = holder_->current();
+  const Shard* shard = t->shard_for_slot(slot);
+  if (shard == nullptr) throw SlotNotCoveredError("slot " + std::to_string(slot) + " is not served by any node");
+  if (!replica) return shard->primary;
+  // Shard::replicas is sorted: the first is a stable answer that moves no round-robin.
+  if (shard->replicas.empty())
+    throw ClusterError("slot " + std::to_string(slot) + " (primary " + shard->primary.to_string() +
+                       ") has no online replica");
+  return shard->replicas.front();
 }
 
 NodeAddress ClusterClient::random_primary() {
@@ -142,16 +154,20 @@ NodeAddress ClusterClient::random_primary() {
   return p[rng() % p.size()];
 }
 
-NodeAddress ClusterClient::pick_for_slot(const Topology& t, std::uint16_t slot, bool read_only) {
-  const Shard* shard = t.shard_for_slot(slot);
-  if (shard == nullptr) throw SlotNotCoveredError("slot " + std::to_string(slot) + " is not served by any node");
-  return read_only ? pick_for_read(*shard) : shard->primary;
-}
-
 NodeAddress ClusterClient::pick_for_read(const Shard& shard) {
-  if (!options_.read_from_replicas || shard.replicas.empty()) return shard.primary;
-  const std::size_t i = round_robin_++ % (shard.replicas.size() + 1);  // primary, then each replica
-  return i == 0 ? shard.primary : shard.replicas[i - 1];
+  if (shard.replicas.empty() || (!replica_reads_all_ && replica_reads_.empty())) return shard.primary;
+  if (replica_reads_all_) {
+    const std::size_t i = round_robin_++ % (shard.replicas.size() + 1);  // primary, then each replica
+    return i == 0 ? shard.primary : shard.replicas[i - 1];
+  }
+  // readonly(nodes): only the enabled replicas of this shard take turns with the primary.
+  thread_local std::vector<const NodeAddress*> enabled;
+  enabled.clear();
+  for (const NodeAddress& r : shard.replicas)
+    if (replica_reads_.count(r) != 0) enabled.push_back(&r);
+  if (enabled.empty()) return shard.primary;
+  const std::size_t i = round_robin_++ % (enabled.size() + 1);
+  return i == 0 ? shard.primary : *enabled[i - 1];
 }
 
 std::vector<NodeAddress> ClusterClient::resolve_target(const Target& target) {
@@ -201,51 +217,72 @@ Reply ClusterClient::execute(const Command& cmd) {
     if (upper(cmd.name()) == "SELECT" && cmd.size() == 2 && cmd[1] == "0") return Reply::status("OK");
     throw UsageError(upper(cmd.name()) + " is not allowed in cluster mode: " + std::string(info->blocked_reason));
   }
+  if (info == nullptr || info->policy == RoutePolicy::ByKey) {
+    std::optional<std::uint16_t> slot;
+    try {
+      slot = command_slot(cmd);
+    } catch (const CrossSlotError&) {
+      if (summable_multi_key(cmd.name())) return execute_split(cmd, MergePolicy::Sum, deadline);
+      throw;
+    }
+    if (slot) return execute_on_slot(cmd, *slot, info && info->has(kReadOnly), deadline);
+    // no key (EVAL with numkeys 0, an unknown keyless command): route_keyless
+  }
+  KeylessRoute route = route_keyless(cmd, info);
+  if (route.slot) return execute_on_slot(cmd, *route.slot, false, deadline);
+  if (route.merge) return merge_replies(*route.merge, execute_on_nodes(route.nodes, cmd, deadline));
+  return execute_on_one(cmd, route.nodes.front(), deadline, true);
+}
+
+ClusterClient::KeylessRoute ClusterClient::route_keyless(const Command& cmd, const CommandInfo* info) {
+  KeylessRoute r;
   const RoutePolicy policy = info ? info->policy : RoutePolicy::ByKey;
   switch (policy) {
-    case RoutePolicy::ByKey: {
-      std::optional<std::uint16_t> slot;
-      try {
-        slot = command_slot(cmd);
-      } catch (const CrossSlotError&) {
-        if (summable_multi_key(cmd.name())) return execute_split(cmd, MergePolicy::Sum, deadline);
-        throw;
-      }
-      if (!slot) {  // no key (EVAL with numkeys 0, an unknown keyless command)
-        if (info == nullptr) return execute_on_one(cmd, default_node_, deadline, true);
-        return execute_on_one(cmd, random_primary(), deadline, true);
-      }
-      return execute_on_slot(cmd, *slot, info && info->has(kReadOnly), deadline);
-    }
+    case RoutePolicy::ByKey:
+      // Keyless after all: an unknown command asks the default node; a known one (EVAL with
+      // numkeys 0) any primary.
+      r.nodes.push_back(info == nullptr ? default_node_ : random_primary());
+      break;
     case RoutePolicy::ByChannel:
-      if (cmd.size() < 2) return execute_on_one(cmd, default_node_, deadline, true);
-      return execute_on_slot(cmd, key_slot(cmd[1]), false, deadline);
+      if (cmd.size() >= 2) {
+        r.slot = key_slot(cmd[1]);
+      } else {
+        r.nodes.push_back(default_node_);
+      }
+      break;
     case RoutePolicy::BySlotArg: {
       unsigned slot = 0;
       if (cmd.size() > 2) {
         const std::string_view s = cmd[2];
         auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), slot);
-        if (ec == std::errc() && p == s.data() + s.size() && slot < kSlotCount)
-          return execute_on_slot(cmd, static_cast<std::uint16_t>(slot), false, deadline);
+        if (ec == std::errc() && p == s.data() + s.size() && slot < kSlotCount) r.slot = static_cast<std::uint16_t>(slot);
       }
-      return execute_on_one(cmd, default_node_, deadline, true);
+      if (!r.slot) r.nodes.push_back(default_node_);
+      break;
     }
     case RoutePolicy::AllNodes:
-    case RoutePolicy::AllPrimaries: {
-      if (info->merge == MergePolicy::PerNode) return execute_on_one(cmd, default_node_, deadline, true);
-      auto nodes = policy == RoutePolicy::AllNodes ? holder_->current()->all_nodes() : holder_->current()->primaries();
-      return merge_replies(info->merge, execute_on_nodes(nodes, cmd, deadline));
-    }
+    case RoutePolicy::AllPrimaries:
+      if (info->merge == MergePolicy::PerNode) {
+        r.nodes.push_back(default_node_);
+      } else {
+        r.nodes = policy == RoutePolicy::AllNodes ? holder_->current()->all_nodes() : holder_->current()->primaries();
+        r.merge = info->merge;
+      }
+      break;
     case RoutePolicy::RandomNode: {
       auto all = holder_->current()->all_nodes();
-      return execute_on_one(cmd, all[round_robin_++ % all.size()], deadline, true);
+      r.nodes.push_back(all.empty() ? default_node_ : all[round_robin_++ % all.size()]);
+      break;
     }
     case RoutePolicy::RandomPrimary:
-      return execute_on_one(cmd, random_primary(), deadline, true);
+      r.nodes.push_back(random_primary());
+      break;
     case RoutePolicy::DefaultNode:
     default:
-      return execute_on_one(cmd, default_node_, deadline, true);
+      r.nodes.push_back(default_node_);
+      break;
   }
+  return r;
 }
 
 void ClusterClient::backoff(int attempt, Deadline deadline) {
@@ -323,7 +360,7 @@ Reply ClusterClient::execute_on_slot(const Command& cmd, std::uint16_t slot, boo
         replies[0] = std::move(replies[1]);
         ask_target.reset();
       } else {
-        ec = run_on(target, &cmd, 1, replies, deadline, &a.written);
+        ec = run_on(target, &cmd, 1, replies, deadline, &a.written, false, a.via_replica);
       }
       a.outcome = ec ? classify_failure(ec) : classify_outcome(replies[0]);
       if (ec) {
@@ -340,21 +377,7 @@ Reply ClusterClient::execute_on_slot(const Command& cmd, std::uint16_t slot, boo
     if (d.redirect) {
       ++stats_.redirects;
       ++redirects;
-      auto r = parse_redirect(replies[0].str());  // classify_outcome checked it parses
-      if (r->host.empty()) r->host = target.host;
-      NodeAddress to{r->host, r->port};
-      if (options_.address_remap) to = options_.address_remap(to);
-      if (a.outcome == Outcome::Ask) {
-        ask_target = to;
-      } else {
-        if (++moved_since_refresh_ >= options_.reinitialize_steps) {
-          refresh_after_fault(version, deadline);
-        } else {
-          holder_->move_slot(r->slot, to);
-        }
-        // Go where the server says even if the refreshed map still disagrees (it converges).
-        if (auto s = holder_->current()->shard_for_slot(slot); !s || !(s->primary == to)) holder_->move_slot(r->slot, to);
-      }
+      follow_redirect(replies[0], target, a.outcome == Outcome::Ask, version, deadline, ask_target);
     } else {
       ++stats_.retries;
     }
@@ -372,6 +395,25 @@ Reply ClusterClient::execute_on_slot(const Command& cmd, std::uint16_t slot, boo
     if (expired(deadline)) give_up(cmd, a.outcome, ec ? ec : make_error_code(errc::timeout), target, last_problem);
   }
   give_up(cmd, Outcome::Timeout, make_error_code(errc::timeout), NodeAddress{}, last_problem);
+}
+
+void ClusterClient::follow_redirect(const Reply& reply, const NodeAddress& from, bool ask, std::uint64_t version,
+                                    Deadline deadline, std::optional<NodeAddress>& ask_target) {
+  auto r = parse_redirect(reply.str());  // classify_outcome checked it parses
+  if (r->host.empty()) r->host = from.host;
+  NodeAddress to{r->host, r->port};
+  if (options_.address_remap) to = options_.address_remap(to);
+  if (ask) {
+    ask_target = to;
+    return;
+  }
+  if (++moved_since_refresh_ >= options_.reinitialize_steps) {
+    refresh_after_fault(version, deadline);
+  } else {
+    holder_->move_slot(r->slot, to);
+  }
+  // Go where the server says even if the refreshed map still disagrees (it converges).
+  if (auto s = holder_->current()->shard_for_slot(r->slot); !s || !(s->primary == to)) holder_->move_slot(r->slot, to);
 }
 
 Reply ClusterClient::execute_on_one(const Command& cmd, const NodeAddress& target, Deadline deadline, bool any_primary) {

@@ -194,13 +194,13 @@ void ClusterClient::refresh_after_fault(std::uint64_t seen_version, Deadline dea
 // ---- dead-node detection ------------------------------------------------------------------
 
 std::error_code ClusterClient::run_on(const NodeAddress& addr, const Command* cmds, std::size_t n, Reply* out,
-                                      Deadline deadline, bool* written, bool own_query) {
+                                      Deadline deadline, bool* written, bool own_query, bool replica_read) {
+  NodeConnections& conns = replica_read ? replica_node(addr) : node(addr);
   // A command the server may hold (BLPOP...) is silent by design: it says nothing of the node.
   const bool watched = std::none_of(cmds, cmds + n, [](const Command& c) { return c.blocking.has_value(); });
-  if (!watched) return node(addr).run(cmds, n, out, deadline, written);
+  if (!watched) return conns.run(cmds, n, out, deadline, written);
   watch_->started(addr, Clock::now());
   if (watchdog_idle_) wake_watchdog();  // silence is only noticed while the watchdog ticks
-  NodeConnections& conns = node(addr);
   const std::error_code ec = own_query && !auto_flush_ ? conns.run_exclusive(cmds, n, out, deadline, written)
                                                        : conns.run(cmds, n, out, deadline, written);
   const Outcome o = classify_failure(ec);

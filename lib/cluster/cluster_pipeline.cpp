@@ -10,30 +10,91 @@
 #include <fibredis/errors.hpp>
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 
 namespace fibredis {
 
 std::vector<Reply> ClusterPipeline::execute(bool raise_on_error) {
   std::vector<Command> cmds = take();
+  std::vector<std::pair<std::size_t, Target>> targets = std::move(targets_);
+  targets_.clear();
   if (cmds.empty()) return {};
-  return client_->run_pipeline(cmds, raise_on_error);
+  if (transaction_) {
+    if (!targets.empty())
+      throw UsageError("on(target) commands cannot be part of a cluster transaction: MULTI/EXEC runs on one node");
+    if (watch_ != nullptr) return watch_->run_transaction(std::move(cmds), raise_on_error);
+    return client_->run_transaction(std::move(cmds), raise_on_error);
+  }
+  return client_->run_pipeline(cmds, targets, raise_on_error);
 }
 
-std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds, bool raise_on_error) {
-  if (std::any_of(cmds.begin(), cmds.end(), counts_own_writes)) return run_wait_pipeline(cmds, raise_on_error);
+std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds,
+                                               const std::vector<std::pair<std::size_t, Target>>& targets,
+                                               bool raise_on_error) {
+  if (std::any_of(cmds.begin(), cmds.end(), counts_own_writes)) {
+    if (!targets.empty())
+      throw UsageError("on(target) commands cannot share a cluster pipeline with WAIT: it runs on one primary");
+    return run_wait_pipeline(cmds, raise_on_error);
+  }
   PipelinePlan plan(retry_policy(), options_.address_remap);
+  // A queued command is one plan entry, or one per node for a fan-out (a keyless command with a
+  // merge rule, or one queued through on(target)); source[] maps plan entries back to it.
+  struct Queued {
+    std::size_t first = 0;  // its first plan entry
+    std::size_t count = 1;
+    std::optional<MergePolicy> merge;  // set for a fan-out
+  };
+  std::vector<Queued> queued(cmds.size());
+  std::vector<std::size_t> source;
+  source.reserve(cmds.size());
   auto budget = std::chrono::duration_cast<Clock::duration>(options_.command_timeout);
   bool forever = false;
-  for (const Command& cmd : cmds) {
+  std::size_t next_target = 0;  // targets are in queue order
+  for (std::size_t i = 0; i < cmds.size(); ++i) {
+    const Command& cmd = cmds[i];
     const CommandInfo* info = lookup_command(cmd);
     if (info != nullptr && info->policy == RoutePolicy::Blocked)
       throw UsageError(std::string(cmd.name()) + " is not allowed in a cluster pipeline: " +
                        std::string(info->blocked_reason));
+    Queued& q = queued[i];
+    q.first = plan.size();
     PipelinePlan::Entry e;
-    e.slot = command_slot(cmd);  // CrossSlotError before anything is sent
-    if (!e.slot) e.node = default_node_;
     e.read_only = info != nullptr && info->has(kReadOnly);
-    plan.add(std::move(e));
+    std::vector<NodeAddress> fan_out;
+    if (next_target < targets.size() && targets[next_target].first == i) {
+      fan_out = resolve_target(targets[next_target++].second);
+      if (fan_out.empty()) throw UsageError("on(target) in a cluster pipeline: the target names no node");
+      q.merge = MergePolicy::PerNode;
+    } else {
+      e.slot = command_slot(cmd);  // CrossSlotError before anything is sent
+      if (!e.slot) {
+        // Keyless: the same rule as ClusterClient::execute (route_keyless).
+        KeylessRoute route = route_keyless(cmd, info);
+        e.slot = route.slot;
+        if (route.slot) e.read_only = false;  // as execute(): a channel's or slot argument's primary
+        if (route.merge) {
+          fan_out = std::move(route.nodes);
+          q.merge = route.merge;
+        } else if (!route.slot) {
+          e.node = route.nodes.front();
+        }
+      }
+    }
+    if (q.merge) {
+      q.count = fan_out.size();
+      for (NodeAddress& n : fan_out) {
+        // A fixed node: read_only only tells the retry policy it is safe to resend.
+        PipelinePlan::Entry one;
+        one.node = std::move(n);
+        one.read_only = e.read_only;
+        plan.add(std::move(one));
+        source.push_back(i);
+      }
+    } else {
+      plan.add(std::move(e));
+      source.push_back(i);
+    }
     if (cmd.blocking) {
       if (cmd.blocking->count() == 0) forever = true;
       budget += *cmd.blocking;
@@ -59,12 +120,13 @@ std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds,
               out.push_back(Command{"ASKING"});
               owner.push_back(SIZE_MAX);
             }
-            out.push_back(cmds[item.index]);
+            out.push_back(cmds[source[item.index]]);
             owner.push_back(item.index);
           }
           std::vector<Reply> replies(out.size());
           bool written = true;
-          if (std::error_code ec = run_on(b->node, out.data(), out.size(), replies.data(), deadline, &written)) {
+          if (std::error_code ec = run_on(b->node, out.data(), out.size(), replies.data(), deadline, &written,
+                                          false, b->replica_read)) {
             plan.fail_node(b->node, ec, written);
             return;
           }
@@ -85,16 +147,29 @@ std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds,
   }
 
   // The first command given up decides the error (the same mapping as for single commands).
-  for (std::size_t i = 0; i < cmds.size(); ++i) {
+  for (std::size_t i = 0; i < plan.size(); ++i) {
     if (plan.status(i) != PipelinePlan::Status::Exhausted) continue;
     const Outcome o = plan.last_outcome(i);
     std::error_code ec = plan.error(i);
     if (!ec && (o == Outcome::ConnectionError || o == Outcome::Timeout)) ec = make_error_code(errc::timeout);
     const std::string last =
         plan.reply(i).is_error() ? std::string(plan.reply(i).str()) : plan.last_node(i).to_string();
-    give_up(cmds[i], o, ec, plan.last_node(i), "in a cluster pipeline: " + last);
+    give_up(cmds[source[i]], o, ec, plan.last_node(i), "in a cluster pipeline: " + last);
   }
-  std::vector<Reply> replies = plan.take_replies();
+  std::vector<Reply> answers = plan.take_replies();
+  std::vector<Reply> replies;
+  replies.reserve(cmds.size());
+  for (std::size_t i = 0; i < cmds.size(); ++i) {
+    const Queued& q = queued[i];
+    if (!q.merge) {
+      replies.push_back(std::move(answers[q.first]));
+      continue;
+    }
+    NodeReplies parts;
+    parts.reserve(q.count);
+    for (std::size_t k = q.first; k < q.first + q.count; ++k) parts.emplace_back(plan.last_node(k), std::move(answers[k]));
+    replies.push_back(merge_replies(*q.merge, std::move(parts)));
+  }
   if (raise_on_error) raise_first_error(replies);
   return replies;
 }

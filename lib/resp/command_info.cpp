@@ -11,7 +11,8 @@ namespace {
 // Why a command is refused in cluster mode; the text goes into the UsageError.
 constexpr std::string_view kDbZero = "cluster mode only supports db 0";
 constexpr std::string_view kUseTransaction =
-    "use a single-slot pipeline transaction: MULTI/EXEC/WATCH need one connection to one node";
+    "MULTI/EXEC/WATCH need one connection to one node: use rc.pipeline(/*transaction=*/true) "
+    "or rc.watch(keys) (cluster/cluster_watch.hpp), keys in one slot";
 constexpr std::string_view kReplicaOf =
     "replication is managed by the cluster; send CLUSTER REPLICATE to the node itself";
 constexpr std::string_view kReplicationProtocol =
@@ -30,8 +31,8 @@ constexpr std::string_view kHello =
 constexpr std::string_view kQuitReset =
     "would close or reset a connection the client shares; destroy the client instead";
 constexpr std::string_view kReadOnlyMode =
-    "replica reads are the read_from_replicas option; the client sends READONLY on its replica "
-    "connections itself";
+    "replica reads are rc.readonly()/rc.readwrite() (or the read_from_replicas option); the "
+    "client sends READONLY on its replica connections itself";
 constexpr std::string_view kAsking = "sent by the client itself when it follows an ASK redirect";
 constexpr std::string_view kClientReply =
     "CLIENT REPLY OFF/SKIP would desynchronise the replies of a shared connection";

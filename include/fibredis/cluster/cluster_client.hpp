@@ -25,8 +25,8 @@
 // otherwise its TimeoutError/ConnectionError reaches the caller. Keys
 // of one command in different slots → CrossSlotError before anything is sent
 // (DEL, UNLINK, EXISTS and TOUCH are split per slot and their counts summed instead). Commands that
-// make no sense on a cluster (MOVE, SELECT n, SWAPDB, REPLICAOF, SHUTDOWN, WATCH/MULTI...) →
-// UsageError saying why.
+// make no sense on a cluster (MOVE, SELECT n, SWAPDB, REPLICAOF, SHUTDOWN, raw WATCH/MULTI...) →
+// UsageError saying why; transactions are pipeline(true) and watch(keys), below.
 //
 // Keyless commands follow redis-py's rules: fan-out with a merge (DBSIZE summed, KEYS concatenated,
 // FLUSHALL on every primary, SCRIPT LOAD everywhere...), a random primary (RANDOMKEY), or the default
@@ -40,6 +40,7 @@
 #include <fibredis/client/commands.hpp>
 #include <fibredis/client/pubsub_options.hpp>
 #include <fibredis/cluster/cluster_pipeline.hpp>
+#include <fibredis/cluster/cluster_watch.hpp>
 #include <fibredis/cluster/cluster_options.hpp>
 #include <fibredis/cluster/node_address.hpp>
 #include <fibredis/cluster/nonatomic_commands.hpp>
@@ -56,6 +57,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -102,7 +104,9 @@ class ClusterClient : public Commands<ClusterClient>,
   }
 
   /// Commands queued, grouped per node and sent to all nodes at once (cluster/cluster_pipeline.hpp).
-  ClusterPipeline pipeline() { return ClusterPipeline(*this); }
+  /// With transaction = true: MULTI, the commands, EXEC, on the primary of the one slot all their
+  /// keys map to (CrossSlotError before anything is sent otherwise). See "Transactions" below.
+  ClusterPipeline pipeline(bool transaction = false) { return ClusterPipeline(*this, transaction); }
 
   /// The typed commands, sent to `target` (redis-py's target_nodes): each returns
   /// std::map<NodeAddress, T> of every node's answer.
@@ -130,8 +134,11 @@ class ClusterClient : public Commands<ClusterClient>,
   std::vector<NodeAddress> get_primaries() const;
   std::vector<NodeAddress> get_replicas() const;
   std::vector<NodeAddress> get_nodes() const;
-  /// The node serving `key`'s slot (its primary).
-  NodeAddress get_node_from_key(std::string_view key, bool replica = false);
+  /// The node serving `key`'s slot in the current map: its primary, or with replica = true one of
+  /// its online replicas (the first in address order, the same answer every call). Changes
+  /// nothing (routing, round-robin). Throws SlotNotCoveredError when no shard serves the slot,
+  /// ClusterError when replica = true and the shard has no online replica.
+  NodeAddress get_node_from_key(std::string_view key, bool replica = false) const;
   /// The connections to one node (for stats, or to run something on it directly).
   NodeConnections& node(const NodeAddress& address);
 
@@ -172,6 +179,43 @@ class ClusterClient : public Commands<ClusterClient>,
   KeyspaceEvents keyspace_events(std::string pattern, KeyspaceOptions options);
   KeyspaceEvents keyspace_events(std::string pattern);
 
+  // ---- transactions, WATCH, read mode at run time (cluster_transaction.cpp, cluster_read_mode.cpp)
+  //
+  // Transactions: rc.pipeline(true) sends MULTI, the commands, EXEC to the primary of their slot
+  // (one pooled exclusive connection when the batch ends with WAIT, else the shared one, where a
+  // batch is written contiguously). Every keyed command must map to one slot: CrossSlotError
+  // before anything is sent. Keyless commands run with the keyed ones, on their node (PING, TIME,
+  // INFO, EVAL with no keys, PUBLISH); fan-out commands that need every node (DBSIZE, KEYS,
+  // FLUSHALL, SCRIPT LOAD...) and slot-argument ones are refused (UsageError), as are on(target)
+  // commands. A transaction with no key at all runs on the default node. A refusal before EXEC
+  // (MOVED, ASK, TRYAGAIN, CLUSTERDOWN... as a QUEUED reply's error, EXEC then EXECABORT; or EXEC
+  // itself redirected) means nothing ran, so the whole transaction is re-sent under the one retry
+  // policy (cluster/retry_policy.hpp): to the MOVED target, with ASKING before MULTI after an ASK,
+  // after back-off for the transient ones, bounded by max_redirects and command_timeout. A lost
+  // connection after the write leaves the outcome unknown: re-sent only as the policy allows
+  // (read-only transactions, or retry_unknown_writes). The replies are EXEC's (one per queued
+  // command, then those of trailing WAITs); an error reply at queue time (wrong arity...) throws
+  // ResponseError, EXEC's nil WatchError.
+
+  /// WATCHes keys of one slot on a connection pinned to its primary (cluster/cluster_watch.hpp).
+  /// Waits for a pooled connection and WATCH's reply within command_timeout, following MOVED/ASK.
+  /// Throws CrossSlotError (keys in several slots), UsageError (no key), and as execute().
+  ClusterWatch watch(const ArgList& keys);
+
+  /// Switches replica reads on at run time (redis-py's readonly()): read-only commands go
+  /// round-robin over a shard's primary and the replicas enabled here, on connections that sent
+  /// READONLY (opened on first use). Target::Replicas or Target::AllNodes (the default): every
+  /// online replica, including replicas that appear later; named nodes: those only (adding to
+  /// the ones enabled before; primaries among them are ignored). Sends nothing; takes effect
+  /// for commands routed after the call. ClusterOptions::read_from_replicas is the initial mode.
+  void readonly(const Target& target = Target::Replicas);
+  /// Switches replica reads off (redis-py's readwrite()): every read goes to the primary again.
+  /// With named nodes: only those stop serving reads (when all replicas were on, the others of
+  /// the current map stay on). READONLY connections already open stay open, unused.
+  void readwrite(const Target& target = Target::Replicas);
+  /// Whether some replica serves reads now.
+  bool read_from_replicas() const noexcept { return replica_reads_all_ || !replica_reads_.empty(); }
+
   const ClusterOptions& options() const noexcept { return options_; }
 
   /// The slot the command's keys hash to; nullopt when it has no key. Throws CrossSlotError when
@@ -184,7 +228,9 @@ class ClusterClient : public Commands<ClusterClient>,
 
   struct TopologyAnswer;
 
-  std::vector<Reply> run_pipeline(const std::vector<Command>& cmds, bool raise_on_error);
+  /// `targets`: the commands queued through ClusterPipeline::on(), by queue position.
+  std::vector<Reply> run_pipeline(const std::vector<Command>& cmds,
+                                  const std::vector<std::pair<std::size_t, Target>>& targets, bool raise_on_error);
   /// A pipeline holding WAIT/WAITAOF: on one exclusive connection of its keys' primary
   /// (cluster_wait.cpp).
   std::vector<Reply> run_wait_pipeline(const std::vector<Command>& cmds, bool raise_on_error);
@@ -195,8 +241,10 @@ class ClusterClient : public Commands<ClusterClient>,
   /// NodeConnections::run, with the call reported to watch_ (silence and fault detection).
   /// `own_query`: the client's own (topology) query. While auto-flush is off it goes on a pooled
   /// connection: on the shared one it would wait for the user's flush(), or flush their queue.
+  /// `replica_read`: a read sent to a replica, on its READONLY connections (replica_node()).
   std::error_code run_on(const NodeAddress& addr, const Command* cmds, std::size_t n, Reply* out,
-                         Deadline deadline, bool* written = nullptr, bool own_query = false);
+                         Deadline deadline, bool* written = nullptr, bool own_query = false,
+                         bool replica_read = false);
   void mark_suspect(const NodeAddress& addr);
   /// CLUSTERDOWN / uncovered slot: have the watchdog refresh soon; nobody waits for it.
   void request_background_refresh();
@@ -208,10 +256,21 @@ class ClusterClient : public Commands<ClusterClient>,
   Reply execute_split(const Command& cmd, MergePolicy merge, Deadline deadline);
   NodeReplies execute_on_nodes(const std::vector<NodeAddress>& nodes, const Command& cmd, Deadline deadline);
   std::vector<NodeAddress> resolve_target(const Target& target);
-  NodeAddress pick_for_slot(const Topology& t, std::uint16_t slot, bool read_only);
-  /// A read-only command's node in `shard`: round-robin over primary and replicas with
-  /// read_from_replicas, else the primary.
+  /// A read-only command's node in `shard`: round-robin over the primary and the replicas
+  /// readonly() enabled (all of them with read_from_replicas), else the primary.
   NodeAddress pick_for_read(const Shard& shard);
+  /// Where a command that names no key and no target goes (the routing table's rule), for
+  /// execute() and pipelines alike.
+  struct KeylessRoute {
+    std::vector<NodeAddress> nodes;     ///< one node, or every node of a fan-out
+    std::optional<std::uint16_t> slot;  ///< ByChannel / BySlotArg: route by this slot instead
+    std::optional<MergePolicy> merge;   ///< a fan-out: how the node replies become one
+  };
+  KeylessRoute route_keyless(const Command& cmd, const CommandInfo* info);
+  /// A MOVED/ASK `reply` that `from` gave: patches the slot map for MOVED (a full refresh every
+  /// reinitialize_steps) or sets `ask_target` (one-shot, ASKING first) for ASK.
+  void follow_redirect(const Reply& reply, const NodeAddress& from, bool ask, std::uint64_t version,
+                       Deadline deadline, std::optional<NodeAddress>& ask_target);
   NodeAddress random_primary();
   Deadline deadline_for(const Command& cmd) const;
   void backoff(int attempt, Deadline deadline);
@@ -238,6 +297,17 @@ class ClusterClient : public Commands<ClusterClient>,
   bool background_refresh_wanted_ = false;
   bool watchdog_idle_ = false;        // parked with no timer soon: wake it when work appears
   Parker* watchdog_sleeper_ = nullptr;
+
+  // ---- transactions and read mode (cluster_transaction.cpp, cluster_read_mode.cpp) -----------
+  friend class ClusterWatch;
+  std::vector<Reply> run_transaction(std::vector<Command>&& cmds, bool raise_on_error);
+  /// The connections to `address` for replica reads: READONLY ones (nodes_ when every connection
+  /// sends READONLY, read_from_replicas at construction; else readonly_nodes_).
+  NodeConnections& replica_node(const NodeAddress& address);
+  bool replica_reads_all_ = false;        // readonly(): every replica serves reads
+  std::set<NodeAddress> replica_reads_;   // readonly(nodes): these replicas serve reads
+  std::unordered_map<NodeAddress, std::unique_ptr<NodeConnections>> readonly_nodes_;
+
   Fiber watchdog_;
 };
 
