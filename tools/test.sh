@@ -4,6 +4,9 @@
 #
 #   tools/test.sh              build in build/
 #   tools/test.sh --sanitize   build in build-sanitize/ with ASan + UBSan
+#   tools/test.sh --chaos      run only the chaos suite (tests/chaos: faults on a cluster behind
+#                              fibredis-proxy, ~10 minutes; docs/RELIABILITY.md); a plain run
+#                              leaves it out
 #
 # Ends with a line "N passed, M failed"; exits non-zero if anything failed.
 set -u -o pipefail
@@ -13,10 +16,12 @@ root=$(cd "$here/.." && pwd)
 cd "$root" || exit 1
 
 sanitize=0
+chaos=0
 for arg in "$@"; do
   case $arg in
     --sanitize) sanitize=1 ;;
-    -h|--help) sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --chaos) chaos=1 ;;
+    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
@@ -52,7 +57,10 @@ meson compile -C "$builddir" </dev/null || { echo "test.sh: build failed" >&2; s
 
 log=$(mktemp "${TMPDIR:-/tmp}/fibredis-test-log.XXXXXX") || exit 1
 trap 'rm -f "$log"' EXIT
-meson test -C "$builddir" --print-errorlogs </dev/null 2>&1 | tee "$log"
+# The default test setup (tests/meson.build) leaves the chaos suite out; --chaos runs only it.
+suites=()
+(( chaos )) && suites=(--suite chaos)
+meson test -C "$builddir" --print-errorlogs "${suites[@]}" </dev/null 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
 count() {  # count LABEL — the number after "LABEL:" in meson's summary, 0 if absent

@@ -138,9 +138,11 @@ bool wait_healthy(std::chrono::seconds limit, std::string& why) {
         why = "replica " + std::to_string(p) + ": link to its primary not up";
         break;
       }
-      std::string v;
+      std::set<uint16_t> primaries;  // CLUSTER NODES lists nodes in each node's own order
       for (const Node& n : cluster_nodes(p))
-        if (n.primary && n.has_slots) v += std::to_string(n.port) + ",";
+        if (n.primary && n.has_slots) primaries.insert(n.port);
+      std::string v;
+      for (uint16_t q : primaries) v += std::to_string(q) + ",";
       views.insert(v);
     }
     if (ok && views.size() == 1) return true;
