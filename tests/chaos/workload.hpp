@@ -26,7 +26,7 @@ struct WorkloadOptions {
   int fibers = 200;
   int lists = 20;
   /// Pause between one fiber's calls: keeps the load moderate on a shared two-core machine.
-  std::chrono::milliseconds pause{10};
+  std::chrono::milliseconds pause{20};
   std::chrono::milliseconds deadline{5000};  ///< the client's command_timeout
   std::string prefix;                        ///< key prefix of this scenario
 };

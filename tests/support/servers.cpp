@@ -367,6 +367,7 @@ ClusterInfo fresh_proxied_cluster() {
   for (int i = 0; i < kClusterNodes; ++i) {
     c.ports.push_back(static_cast<uint16_t>(base + i));
     c.control_ports.push_back(static_cast<uint16_t>(base + 2 * kClusterNodes + i));
+    c.source_addrs.push_back("127.0.1." + std::to_string(1 + i));  // tools/local-cluster source_addr
   }
   return c;
 }

@@ -28,6 +28,9 @@ struct ClusterInfo {
   /// With fresh_proxied_cluster(): the fibredis-proxy control port in front of each of `ports`
   /// (same order); empty otherwise.
   std::vector<uint16_t> control_ports;
+  /// With fresh_proxied_cluster(): the source address each node's own connections (cluster bus,
+  /// replication) come from, for `FAULT blackhole bus FROM addr` (docs/PROXY.md).
+  std::vector<std::string> source_addrs;
 };
 
 // A plain server, started once per process on first call.

@@ -107,3 +107,21 @@ TEST_CASE("control replies are RESP", "[unit][proxy]") {
   CHECK(encode_reply({false, "ERR no", false}) == "-ERR no\r\n");
   CHECK(encode_reply({true, "a\nb\n", true}) == "$4\r\na\nb\n\r\n");
 }
+
+TEST_CASE("fault board: FAULT ... FROM picks connections by source address", "[unit][proxy]") {
+  FaultBoard b = two_routes();
+  BoardEffect e;
+  REQUIRE(b.apply({"fault", "blackhole", "bus", "from", "127.0.1.3"}, e).ok);
+  CHECK(b.faults(1).fault == Fault::blackhole);
+  CHECK(b.faults(1).from == "127.0.1.3");
+  CHECK(b.faults(0).fault == Fault::none);
+  // Another source: connections of the first one that lost bytes must be reset.
+  REQUIRE(b.apply({"FAULT", "blackhole", "bus", "FROM", "127.0.1.4"}, e).ok);
+  CHECK(e.healed == std::vector<std::size_t>{1});
+  REQUIRE(b.apply({"fault", "blackhole", "from", "127.0.1.5"}, e).ok);  // every route
+  CHECK(b.faults(0).from == "127.0.1.5");
+  CHECK_FALSE(b.apply({"fault", "refuse", "from", "127.0.1.5"}, e).ok);
+  CHECK_FALSE(b.apply({"fault", "stall", "bus", "from"}, e).ok);
+  REQUIRE(b.apply({"clear"}, e).ok);
+  CHECK(b.faults(1).from.empty());
+}

@@ -104,16 +104,28 @@ ControlReply FaultBoard::apply(const std::vector<std::string>& words, BoardEffec
     return {true, "", true};
   }
   if (verb == "FAULT") {
-    if (words.size() < 2) return error("ERR usage: FAULT none|stall|blackhole|truncate|split|refuse [ROUTE]");
+    if (words.size() < 2)
+      return error("ERR usage: FAULT none|stall|blackhole|truncate|split|refuse [ROUTE] [FROM ADDR]");
     const auto f = parse_fault(words[1]);
     if (!f) return error("ERR unknown fault '" + words[1] + "' (none, stall, blackhole, truncate, split, refuse)");
-    const auto sel = select(words, 2);
+    std::vector<std::string> rest(words.begin(), words.end());
+    std::string from;
+    if (rest.size() >= 4 && upper(rest[rest.size() - 2]) == "FROM") {
+      from = rest.back();
+      rest.resize(rest.size() - 2);
+    } else if (rest.size() >= 3 && upper(rest.back()) == "FROM") {
+      return error("ERR FROM needs an address");
+    }
+    if (!from.empty() && *f == Fault::refuse) return error("ERR refuse acts on the listener: it takes no FROM");
+    const auto sel = select(rest, 2);
     if (!sel) return bad_route(2);
     for (std::size_t r : *sel) {
       const Fault old = routes_[r].fault;
+      const bool same_sources = routes_[r].from == from;
       routes_[r].fault = *f;
+      routes_[r].from = from;
       effect.changed.push_back(r);
-      if (old == Fault::blackhole && *f != Fault::blackhole) effect.healed.push_back(r);
+      if (old == Fault::blackhole && (*f != Fault::blackhole || !same_sources)) effect.healed.push_back(r);
     }
     return {true, "OK", false};
   }

@@ -34,6 +34,10 @@ struct RouteFaults {
   std::chrono::milliseconds up_delay{0};    ///< client -> server, one way
   std::chrono::milliseconds down_delay{0};  ///< server -> client, one way
   Fault fault = Fault::none;
+  /// When set, the fault hits only connections from this source address (a node of a cluster
+  /// whose outgoing connections come from their own loopback address: a partition must also
+  /// cut what the isolated node sends to the others). Delays always apply to every connection.
+  std::string from;
 };
 
 /// What a command asks the relays to do besides changing the board.
@@ -62,7 +66,7 @@ class FaultBoard {
   void set_all_delays(std::chrono::milliseconds d);
 
   /// Applies one control command (words, case-insensitive verbs):
-  ///   PING | STATUS | FAULT <fault> [route] | DELAY <up|down|both> <ms> [route]
+  ///   PING | STATUS | FAULT <fault> [route] [FROM addr] | DELAY <up|down|both> <ms> [route]
   ///   RESET [route] | CLEAR [route]
   /// `effect` says which relays must act (and, for STATUS, that the caller must answer, since
   /// the board does not know the connections).

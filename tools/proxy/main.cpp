@@ -8,7 +8,8 @@
 // takes commands as redis-cli sends them or as plain lines (`nc`), one reply each:
 //   PING                                  -> +PONG
 //   STATUS                                -> one line per route
-//   FAULT none|stall|blackhole|truncate|split|refuse [ROUTE]
+//   FAULT none|stall|blackhole|truncate|split|refuse [ROUTE] [FROM ADDR]
+//                                         FROM: only connections from source address ADDR
 //   DELAY up|down|both MS [ROUTE]         one-way delay per direction (up = client -> server)
 //   RESET [ROUTE]                         RST every open connection now
 //   CLEAR [ROUTE]                         fault none, delays 0
@@ -84,7 +85,7 @@ class Proxy {
       const RouteFaults& f = r->faults();
       s += r->name() + " listen=" + std::to_string(r->listen_port()) + " target=" + r->target_host() +
            ":" + std::to_string(r->target_port()) + " fault=" + std::string(fault_name(f.fault)) +
-           " up_ms=" + std::to_string(f.up_delay.count()) + " down_ms=" + std::to_string(f.down_delay.count()) +
+           (f.from.empty() ? "" : " from=" + f.from) + " up_ms=" + std::to_string(f.up_delay.count()) + " down_ms=" + std::to_string(f.down_delay.count()) +
            " connections=" + std::to_string(r->connections()) + " accepted=" + std::to_string(r->accepted()) +
            "\n";
     }

@@ -63,11 +63,17 @@ int listen_socket(const std::string& host, std::uint16_t port, std::string& why)
   return fd;
 }
 
-int accept_one(int listen_fd, std::error_code& error) {
+int accept_one(int listen_fd, std::error_code& error, std::string* peer) {
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
   IoResult r = io_call([&](io_uring_sqe* sqe) {
-    io_uring_prep_accept(sqe, listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    io_uring_prep_accept(sqe, listen_fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
   });
   error = r.error;
+  if (r && peer != nullptr) {
+    char text[INET_ADDRSTRLEN] = {};
+    if (::inet_ntop(AF_INET, &addr.sin_addr, text, sizeof text) != nullptr) *peer = text;
+  }
   return r ? r.value : -1;
 }
 
@@ -93,7 +99,8 @@ bool send_fully(int fd, std::string_view data, bool bytewise, const bool* stop) 
 
 // ---- Link ------------------------------------------------------------------------------
 
-Link::Link(Route& route, int client_fd) : route_(route), client_fd_(client_fd) {
+Link::Link(Route& route, int client_fd, std::string peer)
+    : route_(route), client_fd_(client_fd), peer_(std::move(peer)) {
   down_.down = true;
   route_.links_.insert(this);
 }
@@ -102,6 +109,11 @@ Link::~Link() {
   route_.links_.erase(this);
   if (client_fd_ >= 0) ::close(client_fd_);
   upstream_.close();
+}
+
+Fault Link::fault() const noexcept {
+  const RouteFaults& f = route_.faults();
+  return f.from.empty() || f.from == peer_ ? f.fault : Fault::none;
 }
 
 void Link::wait(Deadline d) {
@@ -156,7 +168,7 @@ void Link::read_loop(int from, Pipe& pipe) {
       cv_.notify_all();
       return;
     }
-    if (route_.faults().fault == Fault::blackhole) {
+    if (fault() == Fault::blackhole) {
       holed_ = true;
       continue;
     }
@@ -181,24 +193,24 @@ void Link::write_loop(int to, Pipe& pipe) {
       if (closing_ || Clock::now() >= due) break;
       wait(due);
     }
-    while (!closing_ && route_.faults().fault == Fault::stall) wait();
+    while (!closing_ && fault() == Fault::stall) wait();
     if (closing_) return;
-    const Fault fault = route_.faults().fault;
+    const Fault now = fault();
     Pipe::Chunk chunk = std::move(pipe.chunks.front());
     pipe.chunks.pop_front();
     pipe.queued -= chunk.bytes.size();
     cv_.notify_all();  // room for the reader again
-    if (fault == Fault::blackhole) {
+    if (now == Fault::blackhole) {
       holed_ = true;
       continue;
     }
-    if (pipe.down && fault == Fault::truncate) {
+    if (pipe.down && now == Fault::truncate) {
       // Half of what the server sent, then RST: a reply that ends mid-frame.
       send_fully(to, std::string_view(chunk.bytes).substr(0, chunk.bytes.size() / 2), false, &closing_);
       reset();
       return;
     }
-    if (!send_fully(to, chunk.bytes, pipe.down && fault == Fault::split, &closing_)) {
+    if (!send_fully(to, chunk.bytes, pipe.down && now == Fault::split, &closing_)) {
       reset();
       return;
     }
@@ -250,7 +262,8 @@ void Route::accept_loop() {
       }
     }
     std::error_code ec;
-    const int fd = accept_one(listen_fd_, ec);
+    std::string peer;
+    const int fd = accept_one(listen_fd_, ec, &peer);
     if (fd < 0) {
       // EINVAL after faults_changed() shut the listener down for refuse; EMFILE and the like
       // pass with time.
@@ -266,8 +279,8 @@ void Route::accept_loop() {
     const int one = 1;
     // Split writes must leave as separate segments, and no reply should wait for Nagle.
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    spawn([this, fd] {
-      Link link(*this, fd);
+    spawn([this, fd, peer = std::move(peer)]() mutable {
+      Link link(*this, fd, std::move(peer));
       link.serve();
     });
   }

@@ -41,7 +41,8 @@ class Route;
 int listen_socket(const std::string& host, std::uint16_t port, std::string& why);
 /// Accepts one connection on a listening socket, suspending only the calling fiber: the new
 /// descriptor, or -1 (errno-style code in `error`).
-int accept_one(int listen_fd, std::error_code& error);
+/// `peer`, when given, receives the client's IPv4 address as text.
+int accept_one(int listen_fd, std::error_code& error, std::string* peer = nullptr);
 /// Writes all of data to fd (non-blocking sends, waiting in the ring when the socket is full).
 /// `*stop` is looked at between waits, so a caller that is told to end does not hang on a full
 /// socket. False on error or when *stop became true.
@@ -62,7 +63,7 @@ struct Pipe {
 /// One accepted connection and its upstream.
 class Link {
  public:
-  Link(Route& route, int client_fd);
+  Link(Route& route, int client_fd, std::string peer);
   ~Link();
   Link(const Link&) = delete;
   Link& operator=(const Link&) = delete;
@@ -74,6 +75,8 @@ class Link {
   /// Wakes the link's fibers to look at the route's faults again.
   void wake() noexcept { cv_.notify_all(); }
   bool holed() const noexcept { return holed_; }
+  /// The route's fault as it applies to this connection (FAULT ... FROM picks by source).
+  Fault fault() const noexcept;
 
  private:
   void read_loop(int from, Pipe& pipe);
@@ -83,6 +86,7 @@ class Link {
 
   Route& route_;
   int client_fd_;
+  std::string peer_;  ///< the client's IPv4 address
   TcpSocket upstream_;
   Pipe up_;
   Pipe down_;
