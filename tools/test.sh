@@ -7,6 +7,9 @@
 #   tools/test.sh --suite unit     only that Meson suite (builds only the unit test programs)
 #   tools/test.sh --fuzz-seconds N fuzz each target (tools/fuzz.sh) N s; 0: no fuzzing. The
 #                                  fuzz step runs only in the plain build (default 10 s).
+#   tools/test.sh --chaos          only the chaos suite (tests/chaos: faults on a cluster behind
+#                                  fibredis-proxy, ~10 minutes; docs/RELIABILITY.md); a plain
+#                                  run leaves it out
 #
 # Ends with a line "N passed, M failed"; exits non-zero if anything failed.
 set -u -o pipefail
@@ -19,11 +22,12 @@ sanitize=0 suite="" fuzz_seconds=10
 while [[ $# -gt 0 ]]; do
   case $1 in
     --sanitize) sanitize=1 ;;
+    --chaos) suite=chaos ;;
     --suite) [[ $# -ge 2 ]] || { echo "test.sh: --suite needs a name" >&2; exit 2; }
              suite=$2; shift ;;
     --fuzz-seconds) [[ $# -ge 2 && $2 =~ ^[0-9]+$ ]] || { echo "test.sh: --fuzz-seconds needs a number" >&2; exit 2; }
                     fuzz_seconds=$2; shift ;;
-    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -69,6 +73,7 @@ meson compile -C "$builddir" "${targets[@]}" </dev/null || { echo "test.sh: buil
 
 log=$(mktemp "${TMPDIR:-/tmp}/fibredis-test-log.XXXXXX") || exit 1
 trap 'rm -f "$log"' EXIT
+# The default test setup (tests/meson.build) leaves the chaos suite out; --suite chaos runs it.
 meson test -C "$builddir" --no-rebuild --print-errorlogs "${test_args[@]}" </dev/null 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 

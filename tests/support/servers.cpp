@@ -360,6 +360,22 @@ const ClusterInfo& password_cluster() {
 
 ClusterInfo fresh_cluster() { return make_cluster(); }
 
+ClusterInfo fresh_proxied_cluster() {
+  // 6 proxies, then 6 servers, then 6 control ports (tools/local-cluster --help).
+  ClusterInfo c;
+  const uint16_t base = start_servers("--primaries 3 --replicas 1 --proxy", 3 * kClusterNodes);
+  for (int i = 0; i < kClusterNodes; ++i) {
+    c.ports.push_back(static_cast<uint16_t>(base + i));
+    c.control_ports.push_back(static_cast<uint16_t>(base + 2 * kClusterNodes + i));
+    c.source_addrs.push_back("127.0.1." + std::to_string(1 + i));  // tools/local-cluster source_addr
+  }
+  return c;
+}
+
+std::string proxy_command(uint16_t control_port, const std::string& args) {
+  return redis_cli(control_port, args);
+}
+
 void stop_cluster(const ClusterInfo& c) {
   if (c.ports.empty()) return;
   Registry& reg = Registry::get();

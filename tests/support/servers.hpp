@@ -25,6 +25,12 @@ struct ClusterInfo {
   std::string host = "127.0.0.1";
   std::vector<uint16_t> ports;  // 6 ports; the first 3 are initially primaries
   std::string password;         // empty: no AUTH needed
+  /// With fresh_proxied_cluster(): the fibredis-proxy control port in front of each of `ports`
+  /// (same order); empty otherwise.
+  std::vector<uint16_t> control_ports;
+  /// With fresh_proxied_cluster(): the source address each node's own connections (cluster bus,
+  /// replication) come from, for `FAULT blackhole bus FROM addr` (docs/PROXY.md).
+  std::vector<std::string> source_addrs;
 };
 
 // A plain server, started once per process on first call.
@@ -47,6 +53,16 @@ const ClusterInfo& password_cluster();
 // Stop it with stop_cluster() when done (it is stopped at exit anyway).
 ClusterInfo fresh_cluster();
 void stop_cluster(const ClusterInfo& c);
+
+// A new 3 + 3 cluster behind fibredis-proxy (`local-cluster start --proxy`): `ports` are the
+// proxies (the nodes announce them), `control_ports` their control ports (docs/PROXY.md).
+// server_pid() of a port gives the redis-server behind that proxy. Stop it with stop_cluster().
+// The proxy binary comes from FIBREDIS_PROXY (set by meson) or the newest build*/tools one.
+ClusterInfo fresh_proxied_cluster();
+
+// Sends one control command to a proxy (`redis-cli -p CONTROL_PORT ARGS`); returns its answer
+// ("OK" on success).
+std::string proxy_command(uint16_t control_port, const std::string& args);
 
 // PID of the server listening on `port` (one this process started), via
 // `local-cluster pids`; for kill -9 / SIGSTOP / SIGCONT.  Throws if unknown.
