@@ -6,6 +6,8 @@
 //   fibredis-bench --workload pipeline --batch 100 ...      (pipelines of SET/GET pairs)
 //   fibredis-bench ... --cluster HOST:PORT                  (a ClusterClient instead)
 //   fibredis-bench ... --timeout-ms 20000                   (command_timeout; default: the client's)
+//   fibredis-bench --workload blocking --clients N [--timeout S] [--wake] [--cluster HOST:PORT]
+//                                     (N fibers parked in BRPOP: tools/bench_blocking.hpp)
 //
 // sequential: one caller alternates SET and GET of 32-byte values on keys drawn from 1,000,000 and
 // checks every value read back; concurrent: each fiber does the same on keys of its own. An error
@@ -14,6 +16,7 @@
 // back; tools/chaos-bench.sh does that).
 // Output: {"workload":..,"client":"fibredis",..,"ops":N,"checked":V,"seconds":S,"ops_per_sec":R,
 //          "cpu_s":C,"max_rss_kib":K}
+#include "bench_blocking.hpp"
 #include "bench_target.hpp"
 
 #include <fibredis/fibredis.hpp>
@@ -158,6 +161,7 @@ long run_workload(C& client, const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (const int rc = fibredis::swarm::bench_main(argc, argv); rc >= 0) return rc;  // --workload blocking
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string f = argv[i];
