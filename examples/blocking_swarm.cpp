@@ -3,6 +3,7 @@
 // Usage:
 //   blocking_swarm [--host 127.0.0.1] [--port 6379] [--clients 500] [--timeout 1] [--wake]
 //   blocking_swarm --cluster HOST:PORT --clients 10000 [--timeout 1] [--wake]
+//                  [--command-timeout 30]   (the client's command_timeout, seconds)
 //
 // N fibers each run BRPOP with a `--timeout` seconds timeout (default 1) on an empty list of their
 // own, so each parks in the server until it times out. The lists' keys cover all 16384 slots, so a
@@ -48,6 +49,8 @@ int main(int argc, char** argv) {
     else if (flag == "--cluster") endpoint.cluster = value;
     else if (flag == "--clients") config.clients = std::atoi(value);
     else if (flag == "--timeout") config.block = std::chrono::milliseconds(static_cast<long long>(std::atof(value) * 1000));
+    else if (flag == "--command-timeout")
+      config.command_timeout = std::chrono::milliseconds(static_cast<long long>(std::atof(value) * 1000));
     else {
       std::cerr << "blocking_swarm: unknown flag " << flag << "\n";
       return 2;

@@ -147,12 +147,21 @@ void run_swarm(C& client, const Config& cfg, Result& r) {
     const auto wait_until = Clock::now() + cfg.blocked_wait;
     // A call that already ended (an error, a MOVED on a single-node client) will never block.
     const auto ended = [&] { return r.returned + r.mismatches + r.errors > 0; };
-    while ((blocked = count_blocked(client)) < n && Clock::now() < wait_until && !ended())
+    std::string poll_error;
+    for (;;) {
+      try {
+        blocked = count_blocked(client);
+      } catch (const Error& e) {  // a node slow to answer while it accepts the swarm: poll again
+        poll_error = e.what();
+      }
+      if (blocked >= n || Clock::now() >= wait_until || ended()) break;
       boost::this_fiber::sleep_for(kBlockedPoll);
+    }
     r.setup_ms = ms_since(start);
     if (blocked < n && r.errors++ == 0)
       r.first_error = "only " + std::to_string(blocked) + " of " + std::to_string(n) + " clients blocked after " +
-                      std::to_string(cfg.blocked_wait.count()) + " ms";
+                      std::to_string(cfg.blocked_wait.count()) + " ms" +
+                      (poll_error.empty() ? "" : " (last INFO error: " + poll_error + ")");
     const auto first_push = Clock::now();
     try {
       auto p = client.pipeline();
@@ -237,11 +246,13 @@ Result run(const Endpoint& endpoint, const Config& config) {
       ClusterOptions o;
       o.startup_nodes = {*node};
       o.connect_timeout = kConnectTimeout;
+      o.command_timeout = config.command_timeout;
       ClusterClient rc(o);
       run_swarm(rc, config, r);
     } else {
       Options o{.host = endpoint.host, .port = static_cast<std::uint16_t>(endpoint.port)};
       o.connect_timeout = kConnectTimeout;
+      o.command_timeout = config.command_timeout;
       Client c(o);
       run_swarm(c, config, r);
     }
@@ -289,6 +300,7 @@ int bench_main(int argc, char** argv) {
     else if (f == "--cluster") e.cluster = v;
     else if (f == "--clients") cfg.clients = std::atoi(v);
     else if (f == "--timeout") cfg.block = milliseconds(static_cast<long long>(std::atof(v) * 1000));
+    else if (f == "--command-timeout") cfg.command_timeout = milliseconds(static_cast<long long>(std::atof(v) * 1000));
     else {
       std::cerr << "fibredis-bench: unknown flag for the blocking workload: " << f << "\n";
       return 2;

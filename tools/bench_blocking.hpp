@@ -33,6 +33,10 @@ struct Config {
   int clients = 500;
   std::chrono::milliseconds block{1000};  ///< BRPOP timeout of a plain run (a wake run uses 10 s)
   bool wake = false;
+  /// The client's command_timeout: a call's deadline is this plus its block time, and it covers
+  /// waiting for a pooled connection, connecting and the handshake. Generous by default, so that a
+  /// slow set-up on a busy machine is measured rather than turned into TimeoutErrors.
+  std::chrono::milliseconds command_timeout{30000};
   /// Bound on waiting, in a wake run, until the servers count every client blocked.
   std::chrono::milliseconds blocked_wait{60000};
   std::ostream* heartbeat_log = nullptr;  ///< a line per heartbeat tick when set
@@ -73,7 +77,7 @@ Result run(const Endpoint& endpoint, const Config& config);
 std::string summary_line(const Result& r);
 
 /// `fibredis-bench --workload blocking ...`: when argv asks for that workload, parses its flags
-/// (--host, --port, --cluster, --clients, --timeout S, --wake), runs it, prints one JSON line and
+/// (--host, --port, --cluster, --clients, --timeout S, --command-timeout S, --wake), runs it, prints one JSON line and
 /// returns the exit code; otherwise returns -1 and leaves the other workloads to the caller.
 int bench_main(int argc, char** argv);
 
