@@ -158,7 +158,8 @@ void run_swarm(C& client, const Config& cfg, Result& r) {
       boost::this_fiber::sleep_for(kBlockedPoll);
     }
     r.setup_ms = ms_since(start);
-    if (blocked < n && r.errors++ == 0)
+    r.all_blocked = blocked >= n;
+    if (!r.all_blocked && r.first_error.empty())
       r.first_error = "only " + std::to_string(blocked) + " of " + std::to_string(n) + " clients blocked after " +
                       std::to_string(cfg.blocked_wait.count()) + " ms" +
                       (poll_error.empty() ? "" : " (last INFO error: " + poll_error + ")");

@@ -47,6 +47,7 @@ struct Result {
   int returned = 0;     ///< calls that ended as expected (nil; in a wake run: their own element)
   int mismatches = 0;   ///< calls that got something else (a wrong element, nil in a wake run)
   int errors = 0;       ///< calls that threw
+  bool all_blocked = true;  ///< a wake run: the servers counted every client blocked before the push
   std::string first_error;
   long long wall_ms = 0;
   long long setup_ms = 0;
@@ -59,7 +60,7 @@ struct Result {
   double rss_per_call_kib = 0;  ///< (max_rss - baseline) / clients
   std::uint64_t connections = 0;  ///< exclusive (pooled) connections the client opened
 
-  bool ok() const noexcept { return returned == clients && mismatches == 0 && errors == 0; }
+  bool ok() const noexcept { return returned == clients && mismatches == 0 && errors == 0 && all_blocked; }
 };
 
 /// The list client i of n waits on (see above).

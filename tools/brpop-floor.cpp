@@ -348,6 +348,22 @@ void swarm(Run& run, const std::vector<Node>& nodes, const std::vector<int>& slo
   }
 
   bool pushed = false;
+  // The pushes, per node: the pipelined LPUSHes and how much of them is written. They go out
+  // through the same epoll loop as the replies (event ids n + node), so no node's batch waits for
+  // another's and replies are stamped as they arrive.
+  std::vector<std::string> batch(nodes.size());
+  std::vector<std::size_t> batch_sent(nodes.size(), 0);
+  auto write_batch = [&](std::size_t k) {
+    while (batch_sent[k] < batch[k].size()) {
+      const ssize_t w = ::send(control[k]->fd, batch[k].data() + batch_sent[k], batch[k].size() - batch_sent[k],
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == EAGAIN) return false;
+      if (w <= 0) fail_errno("send LPUSH batch");
+      batch_sent[k] += static_cast<std::size_t>(w);
+    }
+    return true;
+  };
   Clock::time_point first_push{}, last_reply{}, next_poll = start;
   const long long bound_ms = run.block_ms + kGraceMs;
   std::vector<epoll_event> events(1024);
@@ -360,13 +376,18 @@ void swarm(Run& run, const std::vector<Node>& nodes, const std::vector<int>& slo
       if (blocked >= n) {
         run.setup_ms = ms_since(start);
         // One pipelined write per node: every LPUSH at once, as fibredis' cluster pipeline does.
-        std::vector<std::string> batch(nodes.size());
         for (int i = 0; i < n; ++i) {
           const std::string& name = names[static_cast<std::size_t>(i)];
           batch[static_cast<std::size_t>(node_of[static_cast<std::size_t>(i)])] += encode({"LPUSH", name, name});
         }
         first_push = Clock::now();
-        for (std::size_t k = 0; k < nodes.size(); ++k) control[k]->send_all(batch[k]);
+        for (std::size_t k = 0; k < nodes.size(); ++k) {
+          if (write_batch(k)) continue;
+          epoll_event ev{};
+          ev.events = EPOLLOUT;
+          ev.data.u32 = static_cast<std::uint32_t>(n) + static_cast<std::uint32_t>(k);
+          if (::epoll_ctl(ep, EPOLL_CTL_ADD, control[k]->fd, &ev) != 0) fail_errno("epoll_ctl ADD control");
+        }
         pushed = true;
       }
     }
@@ -378,6 +399,12 @@ void swarm(Run& run, const std::vector<Node>& nodes, const std::vector<int>& slo
     }
     for (int e = 0; e < got; ++e) {
       const int i = static_cast<int>(events[static_cast<std::size_t>(e)].data.u32);
+      if (i >= n) {  // a node's LPUSH batch can take more bytes
+        const auto k = static_cast<std::size_t>(i - n);
+        if (write_batch(k) && ::epoll_ctl(ep, EPOLL_CTL_DEL, control[k]->fd, nullptr) != 0)
+          fail_errno("epoll_ctl DEL control");
+        continue;
+      }
       Conn& c = conns[static_cast<std::size_t>(i)];
       if (c.fd < 0) continue;
       if (!c.sent) {  // the connect completed (EPOLLOUT) or failed (EPOLLERR/EPOLLHUP)
@@ -411,6 +438,10 @@ void swarm(Run& run, const std::vector<Node>& nodes, const std::vector<int>& slo
   run.wall_ms = ms_since(start);
   if (run.wake) {
     run.wake_ms = std::chrono::duration_cast<std::chrono::milliseconds>(last_reply - first_push).count();
+    // Callers that ended early (an error reply) may leave a batch partly written: finish it, so
+    // that every LPUSH below has its reply.
+    for (std::size_t k = 0; k < nodes.size(); ++k)
+      control[k]->send_all(std::string_view(batch[k]).substr(batch_sent[k]));
     // The pushes' replies, after the clock: each LPUSH found its list empty (reply 1).
     std::vector<int> per_node(nodes.size(), 0);
     for (int i = 0; i < n; ++i) ++per_node[static_cast<std::size_t>(node_of[static_cast<std::size_t>(i)])];
