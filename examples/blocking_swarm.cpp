@@ -17,7 +17,7 @@
 //
 // It ends with one summary line (exit 0 only if every call ended as expected):
 //   clients=N returned=R mismatches=0 errors=0 threads=1 wall_ms=W setup_ms=S [wake_ms=K]
-//   max_late_ms=L heartbeats=H connections=C max_rss_kib=P baseline_rss_kib=B rss_per_call_kib=X
+//   max_late_ms=L heartbeats=H connections=C max_rss_kib=P baseline_rss_kib=B rss_per_call_kib=X cpu_ms=U
 // (threads: OS threads of this process; setup_ms: wall_ms minus the block time, or in a --wake run
 // the time until all were blocked; rss_per_call_kib: peak RSS minus the RSS before the swarm, per
 // client.) The swarm itself is tools/bench_blocking.cpp, shared with fibredis-bench.

@@ -36,6 +36,12 @@ constexpr milliseconds kBlockedPoll{20};   // INFO clients poll period while wai
 // topology queries, the servers' spare connections. Generous, since running out is fatal.
 constexpr rlim_t kSpareFds = 256;
 
+long long cpu_ms_now() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000LL + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
 long long ms_since(Clock::time_point t0) {
   return std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count();
 }
@@ -108,6 +114,7 @@ void run_swarm(C& client, const Config& cfg, Result& r) {
 
   bool done = false;
   Clock::time_point last_arrival{};
+  const long long cpu0 = cpu_ms_now();
   const auto start = Clock::now();
   // Joined below, not detached: it reads `done` and the client, which end with this function.
   Fiber ticker([&] { heartbeat(cfg, r, done, start, [&] { return pooled_connections(client); }); });
@@ -185,6 +192,7 @@ void run_swarm(C& client, const Config& cfg, Result& r) {
     r.wall_ms = ms_since(start);
     r.setup_ms = r.wall_ms - block.count();
   }
+  r.cpu_ms = cpu_ms_now() - cpu0;
   done = true;
   ticker.join();  // at most one tick away
   r.threads = std::max(r.threads, static_cast<int>(status_field("Threads")));
@@ -269,11 +277,11 @@ std::string summary_line(const Result& r) {
   std::snprintf(buf, sizeof buf,
                 "clients=%d returned=%d mismatches=%d errors=%d threads=%d wall_ms=%lld setup_ms=%lld%s "
                 "max_late_ms=%lld heartbeats=%d connections=%llu max_rss_kib=%ld baseline_rss_kib=%ld "
-                "rss_per_call_kib=%.2f",
+                "rss_per_call_kib=%.2f cpu_ms=%lld",
                 r.clients, r.returned, r.mismatches, r.errors, r.threads, r.wall_ms, r.setup_ms,
                 r.wake_ms >= 0 ? (" wake_ms=" + std::to_string(r.wake_ms)).c_str() : "", r.max_late_ms,
                 r.heartbeats, static_cast<unsigned long long>(r.connections), r.max_rss_kib, r.baseline_rss_kib,
-                r.rss_per_call_kib);
+                r.rss_per_call_kib, r.cpu_ms);
   return buf;
 }
 
@@ -319,10 +327,10 @@ int bench_main(int argc, char** argv) {
       "{\"workload\":\"blocking\",\"client\":\"fibredis\",\"target\":\"%s\",\"wake\":%s,\"clients\":%d,"
       "\"returned\":%d,\"mismatches\":%d,\"errors\":%d,\"wall_ms\":%lld,\"wake_ms\":%lld,\"setup_ms\":%lld,"
       "\"max_late_ms\":%lld,\"max_rss_kib\":%ld,\"baseline_rss_kib\":%ld,\"rss_per_call_kib\":%.2f,"
-      "\"threads\":%d,\"connections\":%llu}\n",
+      "\"threads\":%d,\"connections\":%llu,\"cpu_ms\":%lld}\n",
       e.cluster.empty() ? "single" : "cluster", cfg.wake ? "true" : "false", r.clients, r.returned, r.mismatches,
       r.errors, r.wall_ms, r.wake_ms, r.setup_ms, r.max_late_ms, r.max_rss_kib, r.baseline_rss_kib,
-      r.rss_per_call_kib, r.threads, static_cast<unsigned long long>(r.connections));
+      r.rss_per_call_kib, r.threads, static_cast<unsigned long long>(r.connections), r.cpu_ms);
   return r.ok() ? 0 : 1;
 }
 

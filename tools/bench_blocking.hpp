@@ -58,6 +58,8 @@ struct Result {
   long baseline_rss_kib = 0;  ///< RSS with the client connected, before the swarm
   long max_rss_kib = 0;       ///< peak RSS of the process
   double rss_per_call_kib = 0;  ///< (max_rss - baseline) / clients
+  long long cpu_ms = 0;  ///< user + system CPU of the swarm (start to the last return): on a busy
+                         ///< machine a steadier figure than wall time
   std::uint64_t connections = 0;  ///< exclusive (pooled) connections the client opened
 
   bool ok() const noexcept { return returned == clients && mismatches == 0 && errors == 0 && all_blocked; }

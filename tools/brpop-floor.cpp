@@ -15,7 +15,7 @@
 //
 // One summary line, with blocking_swarm's field names (exit 0 only if every reply was right):
 //   clients=N returned=R mismatches=0 errors=0 threads=1 wall_ms=W setup_ms=S [wake_ms=K]
-//   max_rss_kib=P baseline_rss_kib=B rss_per_call_kib=X
+//   max_rss_kib=P baseline_rss_kib=B rss_per_call_kib=X cpu_ms=U
 // setup_ms: wall_ms minus the block time, or in a --wake run the time until all were blocked.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -50,6 +50,12 @@ constexpr long long kGraceMs = 60000;  // beyond the block time, before the run 
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
 [[noreturn]] void fail_errno(const std::string& what) { fail(what + ": " + std::strerror(errno)); }
+
+long long cpu_ms_now() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000LL + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
 
 long long ms_since(Clock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
@@ -292,6 +298,7 @@ struct Run {
   int returned = 0, mismatches = 0;
   long long wall_ms = 0, setup_ms = 0, wake_ms = -1;
   long baseline_rss_kib = 0, max_rss_kib = 0;
+  long long cpu_ms = 0;  // user + system CPU from the first connect to the last reply
   std::string first_error;
 
   void mismatch(const std::string& what) {
@@ -315,6 +322,7 @@ void swarm(Run& run, const std::vector<Node>& nodes, const std::vector<int>& slo
   std::vector<Conn> conns(static_cast<std::size_t>(n));
   int sent = 0, finished = 0;
   run.baseline_rss_kib = status_field("VmRSS");
+  const long long cpu0 = cpu_ms_now();
   const auto start = Clock::now();
 
   auto send_brpop = [&](int i) {
@@ -436,6 +444,7 @@ void swarm(Run& run, const std::vector<Node>& nodes, const std::vector<int>& slo
     }
   }
   run.wall_ms = ms_since(start);
+  run.cpu_ms = cpu_ms_now() - cpu0;
   if (run.wake) {
     run.wake_ms = std::chrono::duration_cast<std::chrono::milliseconds>(last_reply - first_push).count();
     // Callers that ended early (an error reply) may leave a batch partly written: finish it, so
@@ -498,9 +507,10 @@ int main(int argc, char** argv) {
   run.max_rss_kib = status_field("VmHWM");  // the peak, beside the VmRSS baseline
   if (!run.first_error.empty()) std::fprintf(stderr, "brpop-floor: first failure: %s\n", run.first_error.c_str());
   std::printf("clients=%d returned=%d mismatches=%d errors=0 threads=%ld wall_ms=%lld setup_ms=%lld%s "
-              "max_rss_kib=%ld baseline_rss_kib=%ld rss_per_call_kib=%.2f\n",
+              "max_rss_kib=%ld baseline_rss_kib=%ld rss_per_call_kib=%.2f cpu_ms=%lld\n",
               run.clients, run.returned, run.mismatches, status_field("Threads"), run.wall_ms, run.setup_ms,
               run.wake ? (" wake_ms=" + std::to_string(run.wake_ms)).c_str() : "", run.max_rss_kib,
-              run.baseline_rss_kib, static_cast<double>(run.max_rss_kib - run.baseline_rss_kib) / run.clients);
+              run.baseline_rss_kib, static_cast<double>(run.max_rss_kib - run.baseline_rss_kib) / run.clients,
+              run.cpu_ms);
   return run.returned == run.clients && run.mismatches == 0 ? 0 : 1;
 }

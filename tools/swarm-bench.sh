@@ -13,8 +13,9 @@
 #   --node-timeout  the cluster's cluster-node-timeout in ms (default 15000: no failover mid-run)
 #
 # Prints every run's summary line, then per size the medians of both programs and fibredis/floor
-# ratios: wall_ms and setup_ms (plain runs), wake_ms (wake runs), fibredis' heartbeat max_late_ms
-# and rss_per_call_kib. Exit 1 if any run failed (its output is shown). The cluster is stopped by
+# ratios: wall_ms and setup_ms (plain runs), wake_ms (wake runs), cpu_ms (user + system CPU of
+# the run: steadier than wall time on a busy machine), fibredis' heartbeat max_late_ms and
+# rss_per_call_kib. Exit 1 if any run failed (its output is shown). The cluster is stopped by
 # the PIDs tools/local-cluster recorded, however the script ends.
 set -u -o pipefail
 
@@ -80,7 +81,7 @@ run() {
     return
   fi
   local m
-  for m in wall_ms setup_ms wake_ms max_late_ms rss_per_call_kib; do
+  for m in wall_ms setup_ms wake_ms max_late_ms rss_per_call_kib cpu_ms; do
     local v; v=$(field "$line" "$m")
     [[ -n $v ]] && echo "$label $kind $m $v" >>"$work/results"
   done
@@ -109,18 +110,23 @@ done
 
 echo
 echo "medians over $rounds rounds (ratio: fibredis / floor); load average now $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-10s %10s %10s %6s %10s %10s %6s %12s %14s\n' run floor_ms fibredis_ms ratio floor_set fib_set ratio fib_late_ms fib_kib_per_call
+printf '%-10s %10s %10s %6s %10s %10s %6s %9s %9s %6s %12s %14s\n' run floor_ms fibredis_ms ratio floor_set fib_set ratio \
+  floor_cpu fib_cpu ratio fib_late_ms fib_kib_per_call
 for n in $sizes; do
   fw=$(median "$n" floor wall_ms); sw=$(median "$n" fibredis wall_ms)
   fs=$(median "$n" floor setup_ms); ss=$(median "$n" fibredis setup_ms)
-  printf '%-10s %10s %10s %6s %10s %10s %6s %12s %14s\n' "$n" "$fw" "$sw" "$(ratio "$sw" "$fw")" "$fs" "$ss" \
-    "$(ratio "$ss" "$fs")" "$(median "$n" fibredis max_late_ms)" "$(median "$n" fibredis rss_per_call_kib)"
+  fc=$(median "$n" floor cpu_ms); sc=$(median "$n" fibredis cpu_ms)
+  printf '%-10s %10s %10s %6s %10s %10s %6s %9s %9s %6s %12s %14s\n' "$n" "$fw" "$sw" "$(ratio "$sw" "$fw")" "$fs" "$ss" \
+    "$(ratio "$ss" "$fs")" "$fc" "$sc" "$(ratio "$sc" "$fc")" "$(median "$n" fibredis max_late_ms)" \
+    "$(median "$n" fibredis rss_per_call_kib)"
 done
 if (( wake > 0 )); then
   l="wake$wake"
   fw=$(median "$l" floor wake_ms); sw=$(median "$l" fibredis wake_ms)
   fs=$(median "$l" floor setup_ms); ss=$(median "$l" fibredis setup_ms)
-  printf '%-10s %10s %10s %6s %10s %10s %6s %12s %14s   (wake_ms)\n' "$l" "$fw" "$sw" "$(ratio "$sw" "$fw")" "$fs" "$ss" \
-    "$(ratio "$ss" "$fs")" "$(median "$l" fibredis max_late_ms)" "$(median "$l" fibredis rss_per_call_kib)"
+  fc=$(median "$l" floor cpu_ms); sc=$(median "$l" fibredis cpu_ms)
+  printf '%-10s %10s %10s %6s %10s %10s %6s %9s %9s %6s %12s %14s   (wake_ms)\n' "$l" "$fw" "$sw" "$(ratio "$sw" "$fw")" \
+    "$fs" "$ss" "$(ratio "$ss" "$fs")" "$fc" "$sc" "$(ratio "$sc" "$fc")" "$(median "$l" fibredis max_late_ms)" \
+    "$(median "$l" fibredis rss_per_call_kib)"
 fi
 (( failures == 0 )) || { echo "swarm-bench: $failures run(s) failed"; exit 1; }
