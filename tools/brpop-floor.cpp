@@ -18,7 +18,6 @@
 //   max_rss_kib=P baseline_rss_kib=B rss_per_call_kib=X cpu_ms=U
 // setup_ms: wall_ms minus the block time, or in a --wake run the time until all were blocked.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
