@@ -8,6 +8,8 @@
 //   fibredis-bench ... --timeout-ms 20000                   (command_timeout; default: the client's)
 //   fibredis-bench --workload latency --cluster H:P [--serial]  (cross-node pipeline latency,
 //                                                            tools/bench_latency.hpp)
+//   fibredis-bench --workload blocking --clients N [--timeout S] [--wake] [--cluster HOST:PORT]
+//                                     (N fibers parked in BRPOP: tools/bench_blocking.hpp)
 //
 // sequential: one caller alternates SET and GET of 32-byte values on keys drawn from 1,000,000 and
 // checks every value read back; concurrent: each fiber does the same on keys of its own. An error
@@ -17,6 +19,7 @@
 // Output: {"workload":..,"client":"fibredis",..,"ops":N,"checked":V,"seconds":S,"ops_per_sec":R,
 //          "cpu_s":C,"max_rss_kib":K}
 #include "bench_latency.hpp"
+#include "bench_blocking.hpp"
 #include "bench_target.hpp"
 
 #include <fibredis/fibredis.hpp>
@@ -162,6 +165,7 @@ long run_workload(C& client, const Args& a) {
 
 int main(int argc, char** argv) {
   if (fibredis::bench::wants_latency(argc, argv)) return fibredis::bench::latency_main(argc, argv);
+  if (const int rc = fibredis::swarm::bench_main(argc, argv); rc >= 0) return rc;  // --workload blocking
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string f = argv[i];

@@ -65,3 +65,36 @@ TEST_CASE("examples/pubsub: classic, pattern and sharded pub/sub on the cluster,
   CHECK(r.out.find("sharded: 20/20 shard channels") != std::string::npos);
   CHECK(r.out.find("all checks passed") != std::string::npos);
 }
+
+TEST_CASE("examples/blocking_swarm --cluster: 200 BRPOPs on lists over every slot", "[examples][cluster]") {
+  const auto& c = fibredis::test::cluster();
+  fibredis::test::ExampleRun r =
+      run_example("blocking_swarm", "--cluster 127.0.0.1:" + std::to_string(c.ports.front()) + " --clients 200");
+  INFO(r.out);
+  CHECK(r.status == 0);
+  CHECK(field(r.out, "returned") == 200);
+  CHECK(field(r.out, "mismatches") == 0);
+  CHECK(field(r.out, "errors") == 0);
+  CHECK(field(r.out, "threads") == 1);
+  CHECK(field(r.out, "wall_ms") >= 1000);  // every BRPOP really waited out its 1 s timeout
+  CHECK(field(r.out, "connections") >= 1);
+  CHECK(r.out.find("heartbeat 1: ") != std::string::npos);
+  WARN("blocking_swarm --cluster: " << r.out.substr(r.out.rfind("clients=")));
+}
+
+TEST_CASE("examples/blocking_swarm --cluster --wake: 200 blocked clients each get their own element", "[examples][cluster]") {
+  const auto& c = fibredis::test::cluster();
+  fibredis::test::ExampleRun r = run_example(
+      "blocking_swarm", "--cluster 127.0.0.1:" + std::to_string(c.ports.front()) + " --clients 200 --wake");
+  INFO(r.out);
+  CHECK(r.status == 0);
+  CHECK(field(r.out, "returned") == 200);  // in a wake run: calls that got their own list's element
+  CHECK(field(r.out, "mismatches") == 0);
+  CHECK(field(r.out, "errors") == 0);
+  CHECK(field(r.out, "threads") == 1);
+  const long wake_ms = field(r.out, "wake_ms");
+  CHECK(wake_ms >= 0);
+  CHECK(wake_ms < 10000);  // woken by the pushes, not by the 10 s timeout
+  CHECK(field(r.out, "wall_ms") < 10000);
+  WARN("blocking_swarm --wake: " << r.out.substr(r.out.rfind("clients=")));
+}
