@@ -3,7 +3,7 @@
 # Run it, or source it and call fibredis_install_deps.
 fibredis_install_deps() {
   local pkgs=(g++ meson ninja-build pkg-config libboost-fiber-dev libboost-context-dev
-              liburing-dev libhiredis-dev catch2 redis-server redis-tools procps)
+              liburing-dev libhiredis-dev libreadline-dev catch2 redis-server redis-tools procps)
   local missing=() p
   for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
