@@ -348,7 +348,11 @@ int stat(Server& server, const CliOptions& o) {
 int main(int argc, char** argv) {
   const CliOptions o = parse_options(argc, argv);
   int code = kExitOk;
-  fibredis::Runtime rt;
+  // readline runs on the main fiber, and terminfo's setup alone puts ~100 KiB of buffers on the
+  // stack: past the default 64 KiB fiber stack. Only touched pages cost memory, so 1 MiB is free.
+  fibredis::RuntimeOptions ro;
+  ro.stack_size = 1024 * 1024;
+  fibredis::Runtime rt(ro);
   rt.run([&] {
     std::unique_ptr<Server> server;
     try {
