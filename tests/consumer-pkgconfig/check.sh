@@ -2,7 +2,7 @@
 # Installs a built fibredis with `meson install --destdir` into a temporary root, then builds
 # tests/consumer-pkgconfig/main.cpp with `pkg-config --cflags --libs fibredis` as its only flags
 # and runs it against a redis-server this script starts on a free loopback port (and stops, by PID).
-# Usage: check.sh BUILD_DIR [CXX]      (BUILD_DIR: a configured and compiled fibredis build)
+# Usage: check.sh BUILD_DIR [CXX]      (BUILD_DIR: a compiled fibredis build; installed as it is)
 set -euo pipefail
 build=$(cd "$1" && pwd)
 cxx=${2:-c++}
@@ -16,7 +16,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "consumer-pkgconfig: $1" >&2; [[ -f $work/log ]] && tail -n 40 "$work/log" >&2; exit 1; }
 
-meson install -C "$build" --destdir "$work/root" --quiet </dev/null >"$work/log" 2>&1 \
+meson install -C "$build" --no-rebuild --destdir "$work/root" --quiet </dev/null >"$work/log" 2>&1 \
   || fail "meson install --destdir failed"
 pcfile=$(find "$work/root" -name fibredis.pc -print -quit)
 [[ -n $pcfile ]] || fail "meson install put no fibredis.pc under the destdir"
