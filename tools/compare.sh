@@ -79,8 +79,8 @@ echo "compare.sh: starting a 3-primary cluster on 127.0.0.1:$port-$(( port + 2 )
 "$lc" start --port "$port" --primaries 3 --replicas 0 >/dev/null
 seed=127.0.0.1:$port
 
-supports() {  # supports WORKLOAD: does this fibredis-bench know it?
-  "$bench" --workload "$1" --cluster "$seed" --ops 8 --fibers 2 --batch 2 >/dev/null 2>&1
+supports() {  # supports WORKLOAD: does this fibredis-bench know it? (bounded: an older build spins)
+  timeout 20 "$bench" --workload "$1" --cluster "$seed" --ops 8 --fibers 2 --batch 2 >/dev/null 2>&1
 }
 has_blocking=0; supports blocking && has_blocking=1
 has_latency=0; supports latency && has_latency=1
@@ -90,7 +90,7 @@ mkdir -p "$(dirname "$out")"
 tty=0; [[ -t 2 ]] && tty=1
 runs_total=0 runs_done=0
 count_runs() {
-  local per=$(( 3 + 1 + 3 * have_redispy + 3 * have_ioredis ))          # seq, conc, pipe (+ rb)
+  local per=$(( 6 + 3 * have_redispy + 3 * have_ioredis ))   # seq, conc, pipe: fibredis + redis-benchmark + peers
   (( has_latency )) && per=$(( per + 1 ))
   local n=0 _c; for _c in $calls; do n=$(( n + 1 )); done
   per=$(( per + n * (has_blocking + have_redispy + have_ioredis) ))
