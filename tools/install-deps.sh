@@ -5,7 +5,7 @@
 # with libFuzzer is already there.
 fibredis_install_deps() {
   local pkgs=(g++ meson ninja-build pkg-config libboost-fiber-dev libboost-context-dev
-              liburing-dev libhiredis-dev catch2 redis-server redis-tools procps)
+              liburing-dev libhiredis-dev libreadline-dev catch2 redis-server redis-tools procps)
   if [[ ${1:-} == --fuzz ]] && ! fibredis_have_libfuzzer; then
     pkgs+=(clang-15)  # its libclang-common-15-dev holds libFuzzer and the sanitizer runtimes
   fi

@@ -77,6 +77,15 @@ trap 'rm -f "$log"' EXIT
 meson test -C "$builddir" --no-rebuild --print-errorlogs "${test_args[@]}" </dev/null 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
+# The installed copy as a pkg-config-only consumer sees it (meson install --destdir, then a program
+# built with `pkg-config --cflags --libs fibredis` alone, run against a redis-server it starts).
+# Not under ASan: the consumer is built without the sanitizer runtime the library needs then.
+pc_ok=0 pc_failed=0
+if (( ! sanitize )); then
+  echo "test.sh: installed-copy consumer (tests/consumer-pkgconfig/check.sh)"
+  if tests/consumer-pkgconfig/check.sh "$builddir" 2>&1 | tee -a "$log"; then pc_ok=1; else pc_failed=1; fi
+fi
+
 count() {  # count LABEL — the number after "LABEL:" in meson's summary, 0 if absent
   local n
   n=$(sed -n "s/^ *$1: *\([0-9][0-9]*\) *$/\1/p" "$log" | tail -n1)
@@ -86,7 +95,8 @@ ok=$(count 'Ok')
 fail=$(count 'Fail')
 timeout=$(count 'Timeout')
 xpass=$(count 'Unexpected Pass')
-failed=$(( fail + timeout + xpass ))
+ok=$(( ok + pc_ok ))
+failed=$(( fail + timeout + xpass + pc_failed ))
 if (( rc != 0 && failed == 0 )); then
   echo "test.sh: meson test exited with status $rc" >&2
   failed=1

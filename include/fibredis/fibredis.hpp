@@ -1,6 +1,7 @@
 // The umbrella header: everything a user of fibredis needs.
 #pragma once
 
+#include <fibredis/version.hpp>
 #include <fibredis/errors.hpp>
 #include <fibredis/runtime/runtime.hpp>
 #include <fibredis/runtime/cancel.hpp>

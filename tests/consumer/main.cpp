@@ -1,5 +1,5 @@
 // The consumer project's program: proves the headers, the library and its dependencies reach a
-// project that only said dependency('fibredis'). Needs no server.
+// project that only said dependency('fibredis') through a wrap file. Needs no server.
 #include <fibredis/cluster/slot.hpp>
 #include <fibredis/fibredis.hpp>
 
@@ -14,7 +14,9 @@ int main() {
   rt.run([&] {
     fibredis::spawn([&] { ++slept; });
   });
-  std::cout << "consumer: slot(foo)=" << foo << " slot({user1000}.following)=" << tagged
+  static_assert(FIBREDIS_VERSION == FIBREDIS_VERSION_MAJOR * 10000 + FIBREDIS_VERSION_MINOR * 100 +
+                                     FIBREDIS_VERSION_PATCH);
+  std::cout << "consumer: fibredis " << FIBREDIS_VERSION_STRING << " slot(foo)=" << foo << " slot({user1000}.following)=" << tagged
             << " fibers=" << slept << "\n";
   return foo == 12182 && tagged == fibredis::key_slot("user1000") && slept == 1 ? 0 : 1;
 }
