@@ -4,6 +4,8 @@
 
 #include <fibredis/cluster/cluster_client.hpp>
 #include <fibredis/cluster/slot.hpp>
+#include <fibredis/detail/conn/connection_pool.hpp>
+#include <fibredis/detail/conn/node_connections.hpp>
 #include <fibredis/fibredis.hpp>
 
 #include <boost/fiber/operations.hpp>

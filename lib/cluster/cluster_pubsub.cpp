@@ -1,6 +1,10 @@
 #include <fibredis/cluster/cluster_pubsub.hpp>
 
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/detail/cluster/node_watch.hpp>
+#include <fibredis/detail/cluster/retry_policy.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
+#include <fibredis/detail/conn/node_connections.hpp>
 #include <fibredis/cluster/slot.hpp>
 #include <fibredis/errors.hpp>
 

@@ -8,6 +8,10 @@
 // ordinary and targeted commands use. With read_from_replicas at construction every connection
 // sends READONLY already, and those are used.
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/detail/cluster/node_watch.hpp>
+#include <fibredis/detail/cluster/retry_policy.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
+#include <fibredis/detail/conn/node_connections.hpp>
 
 #include <fibredis/errors.hpp>
 

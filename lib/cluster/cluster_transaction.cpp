@@ -9,6 +9,10 @@
 // way nothing of it ran. After an ASK the batch goes to the importing node as ASKING, MULTI, ...,
 // EXEC: the ASKING flag survives until EXEC once the connection is inside MULTI.
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/detail/cluster/node_watch.hpp>
+#include <fibredis/detail/cluster/retry_policy.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
+#include <fibredis/detail/conn/node_connections.hpp>
 
 #include <fibredis/client/pipeline.hpp>
 #include <fibredis/client/wait_batch.hpp>
@@ -277,7 +281,7 @@ Reply ClusterWatch::execute(const Command& cmd) {
   }
   std::vector<Reply> replies = roundtrip({cmd});
   if (classify_outcome(replies.back()) != Outcome::Final)
-    watched_slot_lost(replies.back(), slot_, node_, client_->holder_, client_->options_.address_remap);
+    watched_slot_lost(replies.back(), slot_, node_, *client_->holder_, client_->options_.address_remap);
   return std::move(replies.back());
 }
 
@@ -291,7 +295,7 @@ std::vector<Reply> ClusterWatch::run_transaction(std::vector<Command>&& cmds, bo
   const std::size_t trailing = shape.waits.trailing;
   std::vector<Reply> replies = roundtrip(wrap_transaction(std::move(cmds), trailing));
   auto [outcome, at] = cluster_refusal(replies, 0, replies.size() - 1 - trailing);
-  if (outcome != Outcome::Final) watched_slot_lost(replies[at], slot_, node_, client_->holder_, client_->options_.address_remap);
+  if (outcome != Outcome::Final) watched_slot_lost(replies[at], slot_, node_, *client_->holder_, client_->options_.address_remap);
   return finish_transaction(std::move(replies), 0, trailing, raise_on_error);
 }
 

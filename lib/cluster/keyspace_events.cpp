@@ -3,6 +3,10 @@
 #include <fibredis/detail/client/message_queue.hpp>
 #include <fibredis/detail/client/pubsub_link.hpp>
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/detail/cluster/node_watch.hpp>
+#include <fibredis/detail/cluster/retry_policy.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
+#include <fibredis/detail/conn/node_connections.hpp>
 #include <fibredis/errors.hpp>
 #include <fibredis/detail/runtime/parker.hpp>
 #include <fibredis/runtime/runtime.hpp>

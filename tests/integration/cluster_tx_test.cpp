@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/fibredis.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
 
 #include "support/helpers.hpp"
 #include "support/servers.hpp"

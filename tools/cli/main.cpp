@@ -284,7 +284,7 @@ int latency(Server& server, const CliOptions& o) {
       next_print += std::chrono::duration_cast<Clock::duration>(o.interval);
     }
     if (last) return kExitOk;
-    boost::this_fiber::sleep_for(10ms);
+    fibredis::sleep_for(10ms);
   }
 }
 
@@ -338,7 +338,7 @@ int stat(Server& server, const CliOptions& o) {
                 get("connected_clients"), get("blocked_clients"), req, get("total_connections_received"));
     std::fflush(stdout);
     if (time_is_up(o, start)) return kExitOk;
-    boost::this_fiber::sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(o.interval));
+    fibredis::sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(o.interval));
     if (time_is_up(o, start)) return kExitOk;
   }
 }

@@ -70,7 +70,7 @@ class Client : public Commands<Client>, public AsyncCommands<Client> {
 
   /// Subscriptions on their own connection to this server (client/pubsub.hpp); nothing is
   /// opened until the first subscribe.
-  PubSub pubsub(PubSubOptions options = {}) const { return PubSub(node_.options(), options); }
+  PubSub pubsub(PubSubOptions options = {}) const { return PubSub(this->options(), options); }
 
   /// Lettuce-style manual flushing of the shared connection, for bulk loads.
   void set_auto_flush(bool on);
