@@ -79,11 +79,11 @@ echo "compare.sh: starting a 3-primary cluster on 127.0.0.1:$port-$(( port + 2 )
 "$lc" start --port "$port" --primaries 3 --replicas 0 >/dev/null
 seed=127.0.0.1:$port
 
-supports() {  # supports WORKLOAD: does this fibredis-bench know it? (bounded: an older build spins)
-  timeout 20 "$bench" --workload "$1" --cluster "$seed" --ops 8 --fibers 2 --batch 2 >/dev/null 2>&1
+supports() {  # supports WORKLOAD ARGS...: does this fibredis-bench know it? (bounded: an older build spins)
+  timeout 20 "$bench" --workload "$1" --cluster "$seed" "${@:2}" >/dev/null 2>&1
 }
-has_blocking=0; supports blocking && has_blocking=1
-has_latency=0; supports latency && has_latency=1
+has_blocking=0; supports blocking --clients 2 --wake && has_blocking=1
+has_latency=0; supports latency --runs 1 && has_latency=1
 
 mkdir -p "$(dirname "$out")"
 : >"$out"
@@ -153,9 +153,9 @@ for (( r = 1; r <= rounds; r++ )); do
   run "$r" "redis-benchmark -P 16" rb_json pipeline 1 16
   (( have_redispy )) && run "$r" "redis-py pipeline" "$py3" "$py" pipeline --port "$port" --batch 16 --ops "$ops"
   (( have_ioredis )) && run "$r" "ioredis pipeline" node "$js" pipeline --port "$port" --batch 16 --ops "$(( ops * 2 ))"
-  (( has_latency )) && run "$r" "fibredis latency" "${fb[@]}" --workload latency --ops "$ops"
+  (( has_latency )) && run "$r" "fibredis latency" "${fb[@]}" --workload latency --runs 20
   for n in $calls; do
-    (( has_blocking )) && run "$r" "fibredis blocking N=$n" "${fb[@]}" --workload blocking --fibers "$n" --ops "$n"
+    (( has_blocking )) && run "$r" "fibredis blocking N=$n" "${fb[@]}" --workload blocking --clients "$n" --wake
     (( have_redispy )) && run "$r" "redis-py blocking N=$n" "$py3" "$py" blocking --port "$port" --calls "$n"
     (( have_ioredis )) && run "$r" "ioredis blocking N=$n" node "$js" blocking --port "$port" --calls "$n"
   done

@@ -34,7 +34,7 @@ std::error_code NodeConnections::run(const Command* cmds, std::size_t n, Reply* 
   const bool blocking = std::any_of(cmds, cmds + n, [](const Command& c) { return c.blocking.has_value(); });
   if (!blocking) {
     std::error_code ec = shared_.execute(cmds, n, out, deadline, written);
-    if (ec == errc::auth_failed) error_text_ = shared_.last_error_text();
+    if (ec == errc::auth_failed || ec == errc::protocol_error) error_text_ = shared_.last_error_text();
     return ec;
   }
   // A command the server may hold gets a connection of its own: the shared one must keep flowing.
@@ -55,7 +55,7 @@ std::error_code NodeConnections::run_exclusive(const Command* cmds, std::size_t 
   Connection::FirstBatch first{cmds, n};
   bool sent = false;
   if (std::error_code ec = pool_.acquire(d, lease, scope.active() ? nullptr : &first, &sent)) {
-    if (ec == errc::auth_failed) error_text_ = pool_.last_error_text();
+    if (ec == errc::auth_failed || ec == errc::protocol_error) error_text_ = pool_.last_error_text();
     if (written) *written = sent && first.written;
     if (ec == errc::timeout && scope.deadline <= deadline && expired(scope.deadline))
       return make_error_code(errc::call_timeout);
@@ -75,6 +75,7 @@ std::error_code NodeConnections::run_exclusive(const Command* cmds, std::size_t 
   for (std::size_t i = 0; i < n; ++i) {
     if (std::error_code ec = lease->read_reply(out[i], d)) {
       lease->mark_broken();  // a late reply would land on a reused connection: never reuse it
+      if (ec == errc::protocol_error) error_text_ = lease->error_text();  // the parser's words
       if (ec == errc::timeout && scope.deadline <= deadline && expired(scope.deadline))
         return make_error_code(errc::call_timeout);
       return ec;

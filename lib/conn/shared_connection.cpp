@@ -152,6 +152,8 @@ void SharedConnection::Link::reader_loop() noexcept {
     std::error_code ec = conn.read_reply(reply, kNoDeadline);
     if (!ec) ec = mux.on_reply(std::move(reply));  // a reply nobody asked for: out of step
     if (ec) {
+      // The callers see only the code; the parser's words go where NodeConnections looks.
+      if (ec == errc::protocol_error) owner->last_error_text_ = conn.error_text();
       fail(ec);
       return;
     }
@@ -224,7 +226,7 @@ std::error_code SharedConnection::ensure_connected(Deadline deadline) {
     link_ = std::move(link);
   }
   last_connect_error_ = ec;
-  last_connect_text_ = ec ? link->conn.error_text() : std::string();
+  last_error_text_ = ec ? link->conn.error_text() : std::string();
   connecting_ = false;
   while (ConnectWaiter* w = connect_waiters_.pop_front()) w->parker.unpark();
   return ec;

@@ -205,7 +205,7 @@ TEST_CASE("bad input: ClusterClient passes max_reply_bytes to every node", "[bad
 // Hidden ([.]) until lib/conn hands the reader's error text to the caller (SharedConnection keeps
 // Connection::error_text() when its reader fails with a protocol error, NodeConnections passes it
 // on, as it does for authentication errors); the client surface already appends it.
-TEST_CASE("bad input: protocol errors keep the parser's words", "[.][bad-input-words]") {
+TEST_CASE("bad input: protocol errors keep the parser's words", "[bad-input][bad-input-words]") {
   CannedServer http("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", false);
   CannedServer bad("*2\r\n:1\r\n:12x\r\n", false);
   CannedServer huge("$1000000000\r\n", false);

@@ -117,7 +117,10 @@ def main():
 
     blocking = [r for r in rows if r["workload"] == "blocking"]
     if blocking:
-        n_of = lambda r: float(r.get("calls", r.get("fibers", r.get("ops", 0))))  # noqa: E731
+        n_of = lambda r: float(r.get("calls", r.get("clients", r.get("fibers", r.get("ops", 0)))))  # noqa: E731
+        for r in blocking:  # fibredis-bench's blocking workload reports wall_ms (start to the last return)
+            if "seconds" not in r and "wall_ms" in r:
+                r["seconds"] = float(r["wall_ms"]) / 1000.0
         wall = median_by(blocking, lambda r: (r["client"], n_of(r)), "seconds")
         series = collections.defaultdict(list)
         for (client, n), secs in wall.items():

@@ -70,7 +70,7 @@ class SharedConnection {
   bool connected() const noexcept;
   const Options& options() const noexcept { return options_; }
   /// The server's words when the last connect failed in the handshake (wrong password...).
-  const std::string& last_error_text() const noexcept { return last_connect_text_; }
+  const std::string& last_error_text() const noexcept { return last_error_text_; }
 
  private:
   struct Link;    // one TCP connection's lifetime (lib/conn/shared_connection.cpp)
@@ -94,7 +94,7 @@ class SharedConnection {
   std::unique_ptr<Link> link_;
   bool connecting_ = false;
   std::error_code last_connect_error_;
-  std::string last_connect_text_;
+  std::string last_error_text_;
   struct ConnectWaiter final : WaitHook {
     Parker parker;
   };
