@@ -7,6 +7,8 @@
 #   tools/test.sh --suite unit     only that Meson suite (builds only the unit test programs)
 #   tools/test.sh --fuzz-seconds N fuzz each target (tools/fuzz.sh) N s; 0: no fuzzing. The
 #                                  fuzz step runs only in the plain build (default 10 s).
+#   tools/test.sh --no-sanitize-logic  skip the ASan + UBSan run of the pure-logic unit tests
+#                                  and the planted stack bugs that a plain run ends with
 #   tools/test.sh --chaos          only the chaos suite (tests/chaos: faults on a cluster behind
 #                                  fibredis-proxy, ~10 minutes; docs/RELIABILITY.md); a plain
 #                                  run leaves it out
@@ -18,16 +20,17 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 cd "$root" || exit 1
 
-sanitize=0 suite="" fuzz_seconds=10
+sanitize=0 suite="" fuzz_seconds=10 sanitize_logic=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --sanitize) sanitize=1 ;;
     --chaos) suite=chaos ;;
+    --no-sanitize-logic) sanitize_logic=0 ;;
     --suite) [[ $# -ge 2 ]] || { echo "test.sh: --suite needs a name" >&2; exit 2; }
              suite=$2; shift ;;
     --fuzz-seconds) [[ $# -ge 2 && $2 =~ ^[0-9]+$ ]] || { echo "test.sh: --fuzz-seconds needs a number" >&2; exit 2; }
                     fuzz_seconds=$2; shift ;;
-    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -81,7 +84,7 @@ rc=${PIPESTATUS[0]}
 # built with `pkg-config --cflags --libs fibredis` alone, run against a redis-server it starts).
 # Not under ASan: the consumer is built without the sanitizer runtime the library needs then.
 pc_ok=0 pc_failed=0
-if (( ! sanitize )); then
+if (( ! sanitize )) && [[ -z $suite ]]; then
   echo "test.sh: installed-copy consumer (tests/consumer-pkgconfig/check.sh)"
   if tests/consumer-pkgconfig/check.sh "$builddir" 2>&1 | tee -a "$log"; then pc_ok=1; else pc_failed=1; fi
 fi
@@ -112,5 +115,29 @@ if (( ! sanitize && fuzz_seconds > 0 )) && [[ -z $suite ]]; then
     fi
   done
 fi
+# Pure logic under ASan + UBSan with full stack instrumentation (docs/SANITIZERS.md): its unit
+# tests and the planted stack bugs that prove the flags see stack errors. Only those targets are
+# built (in build-sanitize/), so this takes minutes, not the full sanitizer build's quarter hour.
+if (( ! sanitize && sanitize_logic )) && [[ -z $suite ]]; then
+  san_dir=build-sanitize
+  san_opts=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized)
+  echo "test.sh: pure logic under ASan + UBSan ($san_dir: unit-logic, asan-sees-*)"
+  if [[ -f $san_dir/meson-private/coredata.dat ]]; then
+    meson setup --reconfigure "$san_dir" "${san_opts[@]}" </dev/null >/dev/null \
+      || meson setup --wipe "$san_dir" "${san_opts[@]}" </dev/null >/dev/null
+  else
+    meson setup "$san_dir" "${san_opts[@]}" </dev/null >/dev/null
+  fi
+  if meson compile -C "$san_dir" tests/fibredis-unit-logic tests/planted-stack-bugs </dev/null >/dev/null \
+     && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        meson test -C "$san_dir" --no-rebuild --print-errorlogs \
+          unit-logic asan-sees-stack-buffer-overflow asan-sees-stack-use-after-scope </dev/null; then
+    ok=$(( ok + 1 ))
+  else
+    echo "test.sh: the pure-logic sanitizer run failed" >&2
+    failed=$(( failed + 1 ))
+  fi
+fi
+
 if (( failed > 0 )); then summary "$ok" "$failed" 1; fi
 summary "$ok" 0 0
