@@ -16,6 +16,7 @@
 #include <fibredis/detail/cluster/topology_holder.hpp>
 #include <fibredis/detail/conn/node_connections.hpp>
 
+#include "support/cluster_ops.hpp"
 #include "support/helpers.hpp"
 #include "support/servers.hpp"
 
@@ -159,31 +160,7 @@ void await_replicas(const test::ClusterInfo& c) {
 
 using test::FreshCluster;
 
-// A std::thread for blocking work (redis-cli) while fibers run; the fiber side polls done().
-class OffThread {
- public:
-  explicit OffThread(std::function<void()> fn)
-      : thread_([this, fn = std::move(fn)] {
-          try {
-            fn();
-          } catch (const std::exception& e) {
-            error_ = e.what();
-          }
-          done_ = true;
-        }) {}
-  OffThread(const OffThread&) = delete;
-  OffThread& operator=(const OffThread&) = delete;
-  ~OffThread() {
-    if (thread_.joinable()) thread_.join();
-  }
-  bool done() const { return done_; }
-  const std::string& error() const { return error_; }
-
- private:
-  std::atomic<bool> done_{false};
-  std::string error_;
-  std::thread thread_;
-};
+using test::OffThread;  // support/cluster_ops.hpp
 
 }  // namespace
 
