@@ -1,4 +1,5 @@
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/cluster/command_route.hpp>
 #include <fibredis/detail/cluster/node_watch.hpp>
 #include <fibredis/detail/cluster/retry_policy.hpp>
 #include <fibredis/detail/cluster/topology_holder.hpp>
@@ -212,12 +213,13 @@ Deadline ClusterClient::deadline_for(const Command& cmd) const {
 Reply ClusterClient::execute(const Command& cmd) {
   if (cmd.empty()) throw UsageError("empty command");
   const CommandInfo* info = lookup_command(cmd);
+  const CommandRoute route = command_route(info);
   const Deadline deadline = deadline_for(cmd);
-  if (info != nullptr && info->policy == RoutePolicy::Blocked) {
+  if (route.policy == RoutePolicy::Blocked) {
     if (upper(cmd.name()) == "SELECT" && cmd.size() == 2 && cmd[1] == "0") return Reply::status("OK");
-    throw UsageError(upper(cmd.name()) + " is not allowed in cluster mode: " + std::string(info->blocked_reason));
+    throw UsageError(upper(cmd.name()) + " is not allowed in cluster mode: " + std::string(route.blocked_reason));
   }
-  if (info == nullptr || info->policy == RoutePolicy::ByKey) {
+  if (route.policy == RoutePolicy::ByKey) {
     std::optional<std::uint16_t> slot;
     try {
       slot = command_slot(cmd);
@@ -228,15 +230,16 @@ Reply ClusterClient::execute(const Command& cmd) {
     if (slot) return execute_on_slot(cmd, *slot, info && info->has(kReadOnly), deadline);
     // no key (EVAL with numkeys 0, an unknown keyless command): route_keyless
   }
-  KeylessRoute route = route_keyless(cmd, info);
-  if (route.slot) return execute_on_slot(cmd, *route.slot, false, deadline);
-  if (route.merge) return merge_replies(*route.merge, execute_on_nodes(route.nodes, cmd, deadline));
-  return execute_on_one(cmd, route.nodes.front(), deadline, true);
+  KeylessRoute keyless = route_keyless(cmd, info);
+  if (keyless.slot) return execute_on_slot(cmd, *keyless.slot, false, deadline);
+  if (keyless.merge) return merge_replies(*keyless.merge, execute_on_nodes(keyless.nodes, cmd, deadline));
+  return execute_on_one(cmd, keyless.nodes.front(), deadline, true);
 }
 
 ClusterClient::KeylessRoute ClusterClient::route_keyless(const Command& cmd, const CommandInfo* info) {
   KeylessRoute r;
-  const RoutePolicy policy = info ? info->policy : RoutePolicy::ByKey;
+  const CommandRoute route = command_route(info);
+  const RoutePolicy policy = route.policy;
   switch (policy) {
     case RoutePolicy::ByKey:
       // Keyless after all: an unknown command asks the default node; a known one (EVAL with
@@ -262,11 +265,11 @@ ClusterClient::KeylessRoute ClusterClient::route_keyless(const Command& cmd, con
     }
     case RoutePolicy::AllNodes:
     case RoutePolicy::AllPrimaries:
-      if (info->merge == MergePolicy::PerNode) {
+      if (route.merge == MergePolicy::PerNode) {
         r.nodes.push_back(default_node_);
       } else {
         r.nodes = policy == RoutePolicy::AllNodes ? holder_->current()->all_nodes() : holder_->current()->primaries();
-        r.merge = info->merge;
+        r.merge = route.merge;
       }
       break;
     case RoutePolicy::RandomNode: {
@@ -459,9 +462,8 @@ NodeReplies ClusterClient::execute_on_nodes(const std::vector<NodeAddress>& node
 }
 
 NodeReplies ClusterClient::execute_on(const Target& target, const Command& cmd) {
-  const CommandInfo* info = lookup_command(cmd);
-  if (info != nullptr && info->policy == RoutePolicy::Blocked)
-    throw UsageError(upper(cmd.name()) + " is not allowed in cluster mode: " + std::string(info->blocked_reason));
+  if (const CommandRoute route = command_route(lookup_command(cmd)); route.policy == RoutePolicy::Blocked)
+    throw UsageError(upper(cmd.name()) + " is not allowed in cluster mode: " + std::string(route.blocked_reason));
   return execute_on_nodes(resolve_target(target), cmd, deadline_for(cmd));
 }
 

@@ -3,6 +3,7 @@
 #include <fibredis/client/pipeline.hpp>
 #include <fibredis/client/wait_batch.hpp>
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/cluster/command_route.hpp>
 #include <fibredis/detail/cluster/retry_policy.hpp>
 #include <fibredis/detail/cluster/topology_holder.hpp>
 #include <fibredis/detail/conn/node_connections.hpp>
@@ -54,9 +55,9 @@ std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds,
   for (std::size_t i = 0; i < cmds.size(); ++i) {
     const Command& cmd = cmds[i];
     const CommandInfo* info = lookup_command(cmd);
-    if (info != nullptr && info->policy == RoutePolicy::Blocked)
+    if (const CommandRoute route = command_route(info); route.policy == RoutePolicy::Blocked)
       throw UsageError(std::string(cmd.name()) + " is not allowed in a cluster pipeline: " +
-                       std::string(info->blocked_reason));
+                       std::string(route.blocked_reason));
     Queued& q = queued[i];
     q.first = plan.size();
     PipelinePlan::Entry e;

@@ -9,6 +9,7 @@
 // way nothing of it ran. After an ASK the batch goes to the importing node as ASKING, MULTI, ...,
 // EXEC: the ASKING flag survives until EXEC once the connection is inside MULTI.
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/cluster/command_route.hpp>
 #include <fibredis/detail/cluster/node_watch.hpp>
 #include <fibredis/detail/cluster/retry_policy.hpp>
 #include <fibredis/detail/cluster/topology_holder.hpp>
@@ -270,8 +271,8 @@ Reply ClusterWatch::execute(const Command& cmd) {
   if (cmd.empty()) throw UsageError("empty command");
   const CommandInfo* info = lookup_command(cmd);
   if (counts_own_writes(cmd)) refuse_lone_wait(cmd);
-  if (info != nullptr && info->policy == RoutePolicy::Blocked)
-    throw UsageError(ascii_upper(cmd.name()) + " is not allowed on a cluster watch: " + std::string(info->blocked_reason));
+  if (const CommandRoute route = command_route(info); route.policy == RoutePolicy::Blocked)
+    throw UsageError(ascii_upper(cmd.name()) + " is not allowed on a cluster watch: " + std::string(route.blocked_reason));
   if (const std::optional<std::uint16_t> s = ClusterClient::command_slot(cmd)) {
     if (*s != slot_)
       throw CrossSlotError("CROSSSLOT " + ascii_upper(cmd.name()) + " on a cluster watch: its keys are in slot " +

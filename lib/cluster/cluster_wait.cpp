@@ -2,6 +2,7 @@
 // exclusive connection of the primary that owns its keys, so WAIT counts that primary's replicas
 // for exactly the writes before it.
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/cluster/command_route.hpp>
 #include <fibredis/detail/cluster/retry_policy.hpp>
 #include <fibredis/detail/cluster/topology_holder.hpp>
 #include <fibredis/detail/conn/node_connections.hpp>
@@ -50,9 +51,9 @@ std::vector<Reply> ClusterClient::run_wait_pipeline(const std::vector<Command>& 
   for (std::size_t i = 0; i < cmds.size(); ++i) {
     const Command& cmd = cmds[i];
     const CommandInfo* info = lookup_command(cmd);
-    if (info != nullptr && info->policy == RoutePolicy::Blocked && !info->has(kOwnWrites))
+    if (const CommandRoute route = command_route(info); route.policy == RoutePolicy::Blocked && !info->has(kOwnWrites))
       throw UsageError(std::string(cmd.name()) + " is not allowed in a cluster pipeline: " +
-                       std::string(info->blocked_reason));
+                       std::string(route.blocked_reason));
     if (cmd.blocking) {  // WAIT's own timeout is positive (check_wait_batch); a BLPOP's may be 0
       if (cmd.blocking->count() == 0) forever = true;
       budget += *cmd.blocking;

@@ -49,7 +49,7 @@
 #include <fibredis/conn/client_stats.hpp>
 #include <fibredis/cluster/topology.hpp>
 #include <fibredis/resp/command.hpp>
-#include <fibredis/resp/command_info.hpp>
+#include <fibredis/cluster/command_route.hpp>
 #include <fibredis/resp/reply.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
