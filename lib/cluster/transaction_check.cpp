@@ -31,10 +31,6 @@ TransactionShape check_transaction(const std::vector<Command>& cmds, std::string
     if (const CommandRoute route = command_route(info); route.policy == RoutePolicy::Blocked && !info->has(kOwnWrites))
       throw UsageError(ascii_upper(cmd.name()) + " is not allowed in " + std::string(where) + ": " +
                        std::string(route.blocked_reason));
-    if (cmd.blocking) {
-      if (cmd.blocking->count() == 0) t.forever = true;
-      t.blocking += *cmd.blocking;
-    }
     if (counts_own_writes(cmd)) continue;  // after EXEC, keyless
     if (info == nullptr || !info->has(kReadOnly)) t.read_only = false;
     const std::optional<std::uint16_t> slot = ClusterClient::command_slot(cmd);  // CrossSlotError

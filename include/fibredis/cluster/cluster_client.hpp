@@ -57,10 +57,8 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace fibredis {
@@ -71,8 +69,11 @@ class NodeConnections;
 class TopologyHolder;
 class NodeWatch;
 class Parker;
-struct RetryPolicy;
-enum class Outcome : std::uint8_t;
+// The parts of a ClusterClient, one job each (detail/cluster/):
+class NodeRegistry;  // address -> connections (node_registry.hpp)
+class Router;        // command -> slot / nodes / merge rule (router.hpp)
+class RetryLoop;     // send, classify, follow redirects, refresh, back off (retry_loop.hpp)
+class FanOut;        // many nodes or slots at once, replies merged (fan_out.hpp)
 class ClusterPubSub;
 class ShardedPubSub;
 class KeyspaceEvents;
@@ -128,8 +129,8 @@ class ClusterClient : public Commands<ClusterClient>,
   using Commands<ClusterClient>::zscan_iter;
 
   // ---- nodes (redis-py names) -----------------------------------------------------------
-  NodeAddress get_default_node() const { return default_node_; }
-  void set_default_node(const NodeAddress& node) { default_node_ = node; }
+  NodeAddress get_default_node() const;
+  void set_default_node(const NodeAddress& node);
   std::optional<NodeAddress> get_node(const std::string& host, std::uint16_t port) const;
   std::vector<NodeAddress> get_primaries() const;
   std::vector<NodeAddress> get_replicas() const;
@@ -161,7 +162,7 @@ class ClusterClient : public Commands<ClusterClient>,
   /// With it off, commands queue until flush(); turning it on flushes. Callers still wait for
   /// their replies as usual (in their own fibers), so a bulk load spawns the fibers, then flushes.
   void set_auto_flush(bool on);
-  bool auto_flush() const noexcept { return auto_flush_; }
+  bool auto_flush() const noexcept;
   /// Makes everything queued on every node writable (each node's connection in one write, more as
   /// replies free room under max_in_flight). Does not wait for replies.
   void flush();
@@ -214,7 +215,7 @@ class ClusterClient : public Commands<ClusterClient>,
   /// the current map stay on). READONLY connections already open stay open, unused.
   void readwrite(const Target& target = Target::Replicas);
   /// Whether some replica serves reads now.
-  bool read_from_replicas() const noexcept { return replica_reads_all_ || !replica_reads_.empty(); }
+  bool read_from_replicas() const noexcept;
 
   const ClusterOptions& options() const noexcept { return options_; }
 
@@ -225,15 +226,21 @@ class ClusterClient : public Commands<ClusterClient>,
  private:
   friend class TargetedCommands;
   friend class ClusterPipeline;
+  friend class ClusterWatch;
+  friend class RetryLoop;
+  friend class FanOut;
 
   struct TopologyAnswer;
 
+  // ---- pipelines and transactions (cluster_pipeline.cpp, cluster_wait.cpp, cluster_transaction.cpp)
   /// `targets`: the commands queued through ClusterPipeline::on(), by queue position.
   std::vector<Reply> run_pipeline(const std::vector<Command>& cmds,
                                   const std::vector<std::pair<std::size_t, Target>>& targets, bool raise_on_error);
-  /// A pipeline holding WAIT/WAITAOF: on one exclusive connection of its keys' primary
-  /// (cluster_wait.cpp).
+  /// A pipeline holding WAIT/WAITAOF: on one exclusive connection of its keys' primary.
   std::vector<Reply> run_wait_pipeline(const std::vector<Command>& cmds, bool raise_on_error);
+  std::vector<Reply> run_transaction(std::vector<Command>&& cmds, bool raise_on_error);
+
+  // ---- the slot map and dead-node detection (cluster_client_topology.cpp) -------------------
   std::error_code fetch_topology(Deadline deadline, Topology& out);
   TopologyAnswer query_topology(const NodeAddress& addr, Deadline deadline);
   void on_topology_swap(const Topology& before, const Topology& after);
@@ -248,34 +255,6 @@ class ClusterClient : public Commands<ClusterClient>,
   void mark_suspect(const NodeAddress& addr);
   /// CLUSTERDOWN / uncovered slot: have the watchdog refresh soon; nobody waits for it.
   void request_background_refresh();
-  RetryPolicy retry_policy() const noexcept;
-  [[noreturn]] void give_up(const Command& cmd, Outcome outcome, std::error_code ec, const NodeAddress& node,
-                            const std::string& last_problem);
-  Reply execute_on_slot(const Command& cmd, std::uint16_t slot, bool read_only, Deadline deadline);
-  Reply execute_on_one(const Command& cmd, const NodeAddress& node, Deadline deadline, bool any_primary);
-  Reply execute_split(const Command& cmd, MergePolicy merge, Deadline deadline);
-  NodeReplies execute_on_nodes(const std::vector<NodeAddress>& nodes, const Command& cmd, Deadline deadline);
-  std::vector<NodeAddress> resolve_target(const Target& target);
-  /// A read-only command's node in `shard`: round-robin over the primary and the replicas
-  /// readonly() enabled (all of them with read_from_replicas), else the primary.
-  NodeAddress pick_for_read(const Shard& shard);
-  /// Where a command that names no key and no target goes (the routing table's rule), for
-  /// execute() and pipelines alike.
-  struct KeylessRoute {
-    std::vector<NodeAddress> nodes;     ///< one node, or every node of a fan-out
-    std::optional<std::uint16_t> slot;  ///< ByChannel / BySlotArg: route by this slot instead
-    std::optional<MergePolicy> merge;   ///< a fan-out: how the node replies become one
-  };
-  KeylessRoute route_keyless(const Command& cmd, const CommandInfo* info);
-  /// A MOVED/ASK `reply` that `from` gave: patches the slot map for MOVED (a full refresh every
-  /// reinitialize_steps) or sets `ask_target` (one-shot, ASKING first) for ASK.
-  void follow_redirect(const Reply& reply, const NodeAddress& from, bool ask, std::uint64_t version,
-                       Deadline deadline, std::optional<NodeAddress>& ask_target);
-  NodeAddress random_primary();
-  Deadline deadline_for(const Command& cmd) const;
-  void backoff(int attempt, Deadline deadline);
-  void refresh_after_fault(std::uint64_t seen_version, Deadline deadline);
-  [[noreturn]] void fail(std::error_code ec, const NodeAddress& node, std::string_view what);
   /// The background fiber: periodic refresh, silence detection, refreshes while a node is
   /// suspect or the cluster is down (each at most once per fault_refresh_interval).
   void watchdog_loop();
@@ -283,13 +262,12 @@ class ClusterClient : public Commands<ClusterClient>,
 
   ClusterOptions options_;
   ClientStats stats_;  // before nodes_: their connections count into it
-  bool auto_flush_ = true;
-  std::unordered_map<NodeAddress, std::unique_ptr<NodeConnections>> nodes_;
+  std::unique_ptr<NodeRegistry> nodes_;
   std::unique_ptr<TopologyHolder> holder_;
-  NodeAddress default_node_;
   std::unique_ptr<NodeWatch> watch_;
-  std::uint64_t round_robin_ = 0;
-  int moved_since_refresh_ = 0;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<RetryLoop> retry_;
+  std::unique_ptr<FanOut> fan_out_;
   /// Why the last failed slot-map query failed, in the server's or parser's words with the node
   /// ("127.0.0.1:7000: ERR This instance has cluster support disabled"), for the error message.
   std::string topology_problem_;
@@ -297,16 +275,6 @@ class ClusterClient : public Commands<ClusterClient>,
   bool background_refresh_wanted_ = false;
   bool watchdog_idle_ = false;        // parked with no timer soon: wake it when work appears
   Parker* watchdog_sleeper_ = nullptr;
-
-  // ---- transactions and read mode (cluster_transaction.cpp, cluster_read_mode.cpp) -----------
-  friend class ClusterWatch;
-  std::vector<Reply> run_transaction(std::vector<Command>&& cmds, bool raise_on_error);
-  /// The connections to `address` for replica reads: READONLY ones (nodes_ when every connection
-  /// sends READONLY, read_from_replicas at construction; else readonly_nodes_).
-  NodeConnections& replica_node(const NodeAddress& address);
-  bool replica_reads_all_ = false;        // readonly(): every replica serves reads
-  std::set<NodeAddress> replica_reads_;   // readonly(nodes): these replicas serve reads
-  std::unordered_map<NodeAddress, std::unique_ptr<NodeConnections>> readonly_nodes_;
 
   Fiber watchdog_;
 };
