@@ -170,10 +170,14 @@ Reply ClusterClient::execute(const Command& cmd) {
   return retry_->execute_on_one(cmd, keyless.nodes.front(), deadline, true);
 }
 
-NodeReplies ClusterClient::execute_on(const Target& target, const Command& cmd) {
+PerNode<Reply> ClusterClient::execute_on(const Target& target, const Command& cmd) {
   if (const CommandRoute route = command_route(lookup_command(cmd)); route.policy == RoutePolicy::Blocked)
     refuse_blocked(cmd, route);
-  return fan_out_->execute_on_nodes(router_->resolve_target(target), cmd, call_deadline(options_.command_timeout, &cmd, 1));
+  NodeReplies replies =
+      fan_out_->execute_on_nodes(router_->resolve_target(target), cmd, call_deadline(options_.command_timeout, &cmd, 1));
+  PerNode<Reply> out;
+  for (auto& [node, reply] : replies) out.emplace(std::move(node), std::move(reply));
+  return out;
 }
 
 // ---- cross-slot helpers --------------------------------------------------------------------

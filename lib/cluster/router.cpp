@@ -64,7 +64,7 @@ Router::KeylessRoute Router::route_keyless(const Command& cmd, const CommandInfo
       break;
     case RoutePolicy::RandomNode: {
       auto all = holder_.current()->all_nodes();
-      r.nodes.push_back(all.empty() ? default_node_ : all[round_robin_++ % all.size()]);
+      r.nodes.push_back(all.empty() ? default_node_ : all[rng_() % all.size()]);
       break;
     }
     case RoutePolicy::RandomPrimary:
@@ -86,7 +86,8 @@ std::vector<NodeAddress> Router::resolve_target(const Target& target) {
     case Target::Kind::AllNodes: return t->all_nodes();
     case Target::Kind::Random: {
       auto all = t->all_nodes();
-      return {all[round_robin_++ % all.size()]};
+      if (all.empty()) return {};
+      return {all[rng_() % all.size()]};
     }
     case Target::Kind::Default: return {default_node_};
     case Target::Kind::Nodes:

@@ -595,6 +595,21 @@ TEST_CASE("on(Target) answers per node; plain per-node commands use the default 
     auto one = rc.on(Target::Random).ping();
     REQUIRE(one.size() == 1);
     CHECK(all_ports.count(one.begin()->first.port) == 1);
+    // Target::Random is random, not round-robin: over 200 calls every pick is a node of the map,
+    // every node is picked (a node missing has odds of 6 * (5/6)^200, about 1e-15), and the picks
+    // do not repeat with the cycle of 6 a round-robin would give.
+    std::vector<NodeAddress> picks;
+    for (int i = 0; i < 200; ++i) {
+      auto r = rc.on(Target::Random).ping();
+      REQUIRE(r.size() == 1);
+      CHECK(all_ports.count(r.begin()->first.port) == 1);
+      CHECK(r.begin()->second == "PONG");
+      picks.push_back(r.begin()->first);
+    }
+    CHECK(std::set<NodeAddress>(picks.begin(), picks.end()).size() == 6);
+    bool cyclic = true;
+    for (std::size_t i = 6; i < picks.size(); ++i) cyclic = cyclic && picks[i] == picks[i - 6];
+    CHECK_FALSE(cyclic);
     const NodeAddress fifth{"127.0.0.1", c.ports[4]};
     auto just = rc.on(fifth).echo("hi");
     REQUIRE(just.size() == 1);

@@ -96,8 +96,10 @@ class ClusterClient : public Commands<ClusterClient>,
 
   /// Routes and sends one command (see above); error replies are returned, not thrown.
   Reply execute(const Command& cmd);
-  /// Sends to the target's nodes at once (one fiber per node) and returns each node's reply.
-  NodeReplies execute_on(const Target& target, const Command& cmd);
+  /// Sends to the target's nodes at once (one fiber per node) and returns each node's reply, by
+  /// node (the same shape as on(target)). Throws the first failed node's transport error once all
+  /// have answered; error replies are returned.
+  PerNode<Reply> execute_on(const Target& target, const Command& cmd);
 
   template <class Parser>
   typename Parser::type dispatch(Command&& cmd) {
@@ -110,7 +112,7 @@ class ClusterClient : public Commands<ClusterClient>,
   ClusterPipeline pipeline(bool transaction = false) { return ClusterPipeline(*this, transaction); }
 
   /// The typed commands, sent to `target` (redis-py's target_nodes): each returns
-  /// std::map<NodeAddress, T> of every node's answer.
+  /// PerNode<T> (std::map<NodeAddress, T>) of every node's answer.
   TargetedCommands on(Target target);
 
   // ---- cross-slot helpers (not atomic: each slot's part runs on its own; documented so) -----
@@ -283,8 +285,8 @@ class ClusterClient : public Commands<ClusterClient>,
 class TargetedCommands : public Commands<TargetedCommands> {
  public:
   template <class Parser>
-  std::map<NodeAddress, typename Parser::type> dispatch(Command&& cmd) {
-    std::map<NodeAddress, typename Parser::type> out;
+  PerNode<typename Parser::type> dispatch(Command&& cmd) {
+    PerNode<typename Parser::type> out;
     for (auto& [node, reply] : client_->execute_on(target_, cmd)) out.emplace(node, Parser::parse(std::move(reply)));
     return out;
   }
