@@ -96,7 +96,29 @@ std::uint64_t ClusterClient::topology_refreshes() const noexcept { return holder
 
 // ---- nodes ------------------------------------------------------------------------------
 
-NodeConnections& ClusterClient::node(const NodeAddress& address) { return nodes_->node(address); }
+std::optional<NodeStats> ClusterClient::node_stats(const NodeAddress& node) const {
+  NodeConnections* conns = nodes_->find(node);
+  if (conns == nullptr) return std::nullopt;
+  NodeStats s;
+  s.shared_connected = conns->shared().connected();
+  s.shared_connects = conns->shared().connects();
+  s.shared_in_flight = conns->shared().in_flight();
+  s.pool_open = conns->pool().open();
+  s.pool_idle = conns->pool().idle();
+  s.pool_in_use = conns->pool().in_use();
+  s.pool_created = conns->pool().created();
+  return s;
+}
+
+// ---- NodeClient (cluster/node_client.hpp) -----------------------------------------------------
+
+Reply NodeClient::execute(const Command& cmd) {
+  if (cmd.empty()) throw UsageError("empty command");
+  if (const CommandRoute route = command_route(lookup_command(cmd)); route.policy == RoutePolicy::Blocked)
+    throw UsageError(ascii_upper(cmd.name()) + " is not allowed on a cluster node client: " +
+                     std::string(route.blocked_reason));
+  return client_->fan_out_->execute_on_node(node_, cmd, call_deadline(client_->options_.command_timeout, &cmd, 1));
+}
 
 void ClusterClient::set_auto_flush(bool on) { nodes_->set_auto_flush(on); }
 bool ClusterClient::auto_flush() const noexcept { return nodes_->auto_flush(); }

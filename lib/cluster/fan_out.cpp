@@ -26,6 +26,12 @@ NodeReplies FanOut::execute_on_nodes(const std::vector<NodeAddress>& nodes, cons
   return replies;
 }
 
+Reply FanOut::execute_on_node(const NodeAddress& node, const Command& cmd, Deadline deadline) {
+  Reply reply;
+  if (std::error_code ec = c_.run_on(node, &cmd, 1, &reply, deadline)) c_.retry_->fail(ec, node, cmd.name());
+  return reply;
+}
+
 Reply FanOut::execute_split(const Command& cmd, MergePolicy merge, Deadline deadline) {
   // Group the keys by slot; each group becomes the same command with only its keys.
   std::vector<std::size_t> keys;

@@ -35,7 +35,7 @@ NodeConnections& NodeRegistry::replica_node(const NodeAddress& address) {
   return entry(readonly_nodes_, address, true);
 }
 
-const NodeConnections* NodeRegistry::find(const NodeAddress& address) const noexcept {
+NodeConnections* NodeRegistry::find(const NodeAddress& address) const noexcept {
   auto it = nodes_.find(address);
   return it == nodes_.end() ? nullptr : it->second.get();
 }

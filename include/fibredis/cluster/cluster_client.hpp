@@ -43,6 +43,8 @@
 #include <fibredis/cluster/cluster_watch.hpp>
 #include <fibredis/cluster/cluster_options.hpp>
 #include <fibredis/cluster/node_address.hpp>
+#include <fibredis/cluster/node_client.hpp>
+#include <fibredis/cluster/node_stats.hpp>
 #include <fibredis/cluster/nonatomic_commands.hpp>
 #include <fibredis/cluster/reply_merge.hpp>
 #include <fibredis/cluster/target.hpp>
@@ -74,6 +76,9 @@ class NodeRegistry;  // address -> connections (node_registry.hpp)
 class Router;        // command -> slot / nodes / merge rule (router.hpp)
 class RetryLoop;     // send, classify, follow redirects, refresh, back off (retry_loop.hpp)
 class FanOut;        // many nodes or slots at once, replies merged (fan_out.hpp)
+namespace detail {
+struct ClusterClientAccess;  // detail/cluster/cluster_access.hpp
+}
 class ClusterPubSub;
 class ShardedPubSub;
 class KeyspaceEvents;
@@ -142,16 +147,17 @@ class ClusterClient : public Commands<ClusterClient>,
   /// nothing (routing, round-robin). Throws SlotNotCoveredError when no shard serves the slot,
   /// ClusterError when replica = true and the shard has no online replica.
   NodeAddress get_node_from_key(std::string_view key, bool replica = false) const;
-  /// The connections to one node (for stats, or to run something on it directly).
-  NodeConnections& node(const NodeAddress& address);
+  /// The typed commands on `node` alone, on this client's connections to it (redis-py's
+  /// get_redis_connection): no routing, no redirects followed, no retry (cluster/node_client.hpp).
+  NodeClient get_node_client(const NodeAddress& node) { return NodeClient(*this, node); }
+  /// What this client holds open to `node` (cluster/node_stats.hpp); nullopt when it never
+  /// opened anything there. Changes nothing: no entry is made for a node it does not know.
+  std::optional<NodeStats> node_stats(const NodeAddress& node) const;
 
   // ---- topology -------------------------------------------------------------------------
   std::shared_ptr<const Topology> topology() const noexcept;
   /// Re-reads the slot map now (single-flight: joins a refresh in progress).
   void refresh_topology();
-  /// The holder of the slot map (tests and tools use it to plant a stale map: move_slot()).
-  /// (TopologyHolder is internal: detail/cluster/topology_holder.hpp, built in-tree only.)
-  TopologyHolder& topology_holder() noexcept { return *holder_; }
   /// Full slot-map refreshes so far (a MOVED storm from many fibers must cost one).
   std::uint64_t topology_refreshes() const noexcept;
   /// Redirections (MOVED + ASK) and retries seen so far (stats().redirects + stats().retries).
@@ -231,6 +237,8 @@ class ClusterClient : public Commands<ClusterClient>,
   friend class ClusterWatch;
   friend class RetryLoop;
   friend class FanOut;
+  friend class NodeClient;
+  friend struct detail::ClusterClientAccess;  // tests and tools reach the internals through it
 
   struct TopologyAnswer;
 

@@ -29,6 +29,8 @@ class FanOut {
   /// them), each node's reply in the order of `nodes`. No retry: a node that fails throws its
   /// transport error once all have answered.
   NodeReplies execute_on_nodes(const std::vector<NodeAddress>& nodes, const Command& cmd, Deadline deadline);
+  /// `cmd` on `node` alone, in the calling fiber; the same rules (NodeClient::execute).
+  Reply execute_on_node(const NodeAddress& node, const Command& cmd, Deadline deadline);
   /// A multi-key command whose keys span slots, as one command per slot (each retried on its own,
   /// all at once), the replies merged by `merge`.
   Reply execute_split(const Command& cmd, MergePolicy merge, Deadline deadline);

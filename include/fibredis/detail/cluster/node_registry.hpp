@@ -33,7 +33,7 @@ class NodeRegistry {
   /// read_from_replicas at construction every connection does, and node() is returned.
   NodeConnections& replica_node(const NodeAddress& address);
   /// The ordinary connections to `address` if it has an entry; never creates one.
-  const NodeConnections* find(const NodeAddress& address) const noexcept;
+  NodeConnections* find(const NodeAddress& address) const noexcept;
 
   void set_auto_flush(bool on);
   bool auto_flush() const noexcept { return auto_flush_; }
