@@ -3,8 +3,6 @@
 #include <cerrno>
 #include <string>
 
-#include "fibredis/detail/resp/error_reply.hpp"
-
 namespace fibredis {
 
 namespace {
@@ -87,17 +85,6 @@ void throw_error(std::error_code ec, std::string_view context) {
   if (ec.category() == std::system_category() || ec.category() == std::generic_category())
     throw_errno(ec, std::move(what));
   throw Error(what, ec);
-}
-
-void throw_reply_error(std::string_view server_text) {
-  std::string what(server_text);
-  switch (classify_error(server_text)) {
-    case ErrorKind::Auth: throw AuthenticationError(what, make_error_code(errc::auth_failed));
-    case ErrorKind::ClusterDown: throw ClusterDownError(what);
-    case ErrorKind::TryAgain: throw TryAgainError(what);
-    case ErrorKind::CrossSlot: throw CrossSlotError(what);
-    default: throw ResponseError(what);
-  }
 }
 
 }  // namespace fibredis

@@ -93,6 +93,7 @@ class RedirectLimitError : public ClusterError { using ClusterError::ClusterErro
 [[noreturn]] void throw_error(std::error_code ec, std::string_view context);
 
 /// Throws the exception that matches a server error reply's text ("WRONGPASS ...", "CROSSSLOT ...").
+/// Defined in lib/resp/reply_error.cpp: reading the text is the resp layer's job.
 [[noreturn]] void throw_reply_error(std::string_view server_text);
 
 }  // namespace fibredis

@@ -33,9 +33,7 @@ bool counts_own_writes(const Command& cmd) noexcept {
 }
 
 void refuse_lone_wait(const Command& cmd) {
-  const CommandInfo* info = lookup_command(cmd);
-  throw UsageError(upper(cmd.name()) + " cannot be sent on its own: " +
-                   std::string(info != nullptr ? info->blocked_reason : std::string_view()));
+  throw UsageError(upper(cmd.name()) + " cannot be sent on its own: " + std::string(kLoneWaitReason));
 }
 
 WaitBatch check_wait_batch(const Command* cmds, std::size_t n, bool transaction) {

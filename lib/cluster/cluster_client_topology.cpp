@@ -1,8 +1,11 @@
 // ClusterClient, the topology half: reading the slot map, noticing dead nodes, and the watchdog
-// fiber. The routing half is cluster_client.cpp.
+// fiber. The surface is cluster_client.cpp; routing and retries are the Router and RetryLoop.
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/detail/cluster/node_registry.hpp>
 #include <fibredis/detail/cluster/node_watch.hpp>
+#include <fibredis/detail/cluster/retry_loop.hpp>
 #include <fibredis/detail/cluster/retry_policy.hpp>
+#include <fibredis/detail/cluster/router.hpp>
 #include <fibredis/detail/cluster/topology_holder.hpp>
 #include <fibredis/detail/conn/node_connections.hpp>
 #include <fibredis/detail/runtime/parker.hpp>
@@ -55,7 +58,7 @@ ClusterClient::TopologyAnswer ClusterClient::query_topology(const NodeAddress& a
   Reply replies[2];
   if ((a.ec = run_on(addr, batch, 2, replies, deadline, nullptr, /*own_query=*/true))) {
     // The handshake's words (WRONGPASS ...) when it was the handshake that failed.
-    const std::string& text = node(addr).error_text();
+    const std::string& text = nodes_->node(addr).error_text();
     if (a.ec == errc::auth_failed && !text.empty()) return fail(a.ec, text);
     return fail(a.ec, a.ec.message());
   }
@@ -154,9 +157,8 @@ void ClusterClient::on_topology_swap(const Topology& before, const Topology& aft
   for (const NodeAddress& p : before.primaries()) {
     if (after.role_of(p) == NodeRole::Primary) continue;
     watch_->forget(p, now);
-    if (auto it = nodes_.find(p); it != nodes_.end())
-      it->second->shared().break_connection(make_error_code(errc::connection_closed));
-    if (default_node_ == p && !after.primaries().empty()) default_node_ = after.primaries().front();
+    nodes_->break_shared(p, make_error_code(errc::connection_closed));
+    if (router_->default_node() == p && !after.primaries().empty()) router_->set_default_node(after.primaries().front());
   }
 }
 
@@ -170,8 +172,8 @@ void ClusterClient::check_coverage(const Topology& t) {
   for (const NodeInfo& n : t.nodes())
     if (ask.empty() && n.health != NodeHealth::Failed) ask.push_back(n.address);
   if (!ask.empty()) {
-    Reply r = execute_on_one(Command{"CONFIG", "GET", "cluster-require-full-coverage"}, ask.front(),
-                             deadline_after(options_.command_timeout), false);
+    Reply r = retry_->execute_on_one(Command{"CONFIG", "GET", "cluster-require-full-coverage"}, ask.front(),
+                                     deadline_after(options_.command_timeout), false);
     if (r.is_array() && r.elements().size() == 2 && r.elements()[1].str() == "no") return;
   }
   std::string holes;
@@ -186,22 +188,17 @@ void ClusterClient::refresh_topology() {
                         (topology_problem_.empty() ? std::string() : " (" + topology_problem_ + ")"));
 }
 
-void ClusterClient::refresh_after_fault(std::uint64_t seen_version, Deadline deadline) {
-  moved_since_refresh_ = 0;
-  holder_->refresh(seen_version, deadline);  // a failure here shows up as the retry's own error
-}
-
 // ---- dead-node detection ------------------------------------------------------------------
 
 std::error_code ClusterClient::run_on(const NodeAddress& addr, const Command* cmds, std::size_t n, Reply* out,
                                       Deadline deadline, bool* written, bool own_query, bool replica_read) {
-  NodeConnections& conns = replica_read ? replica_node(addr) : node(addr);
+  NodeConnections& conns = replica_read ? nodes_->replica_node(addr) : nodes_->node(addr);
   // A command the server may hold (BLPOP...) is silent by design: it says nothing of the node.
   const bool watched = std::none_of(cmds, cmds + n, [](const Command& c) { return c.blocking.has_value(); });
   if (!watched) return conns.run(cmds, n, out, deadline, written);
   watch_->started(addr, Clock::now());
   if (watchdog_idle_) wake_watchdog();  // silence is only noticed while the watchdog ticks
-  const std::error_code ec = own_query && !auto_flush_ ? conns.run_exclusive(cmds, n, out, deadline, written)
+  const std::error_code ec = own_query && !nodes_->auto_flush() ? conns.run_exclusive(cmds, n, out, deadline, written)
                                                        : conns.run(cmds, n, out, deadline, written);
   const Outcome o = classify_failure(ec);
   watch_->finished(addr, Clock::now(), o != Outcome::ConnectionError && o != Outcome::Timeout);

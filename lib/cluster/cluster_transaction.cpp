@@ -9,20 +9,22 @@
 // way nothing of it ran. After an ASK the batch goes to the importing node as ASKING, MULTI, ...,
 // EXEC: the ASKING flag survives until EXEC once the connection is inside MULTI.
 #include <fibredis/cluster/cluster_client.hpp>
-#include <fibredis/detail/cluster/node_watch.hpp>
-#include <fibredis/detail/cluster/retry_policy.hpp>
-#include <fibredis/detail/cluster/topology_holder.hpp>
-#include <fibredis/detail/conn/node_connections.hpp>
 
 #include <fibredis/client/pipeline.hpp>
 #include <fibredis/client/wait_batch.hpp>
+#include <fibredis/cluster/command_route.hpp>
 #include <fibredis/cluster/slot.hpp>
-#include <fibredis/detail/cluster/transaction_check.hpp>
+#include <fibredis/detail/cluster/node_registry.hpp>
+#include <fibredis/detail/cluster/retry_loop.hpp>
 #include <fibredis/detail/cluster/retry_policy.hpp>
+#include <fibredis/detail/cluster/router.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
+#include <fibredis/detail/cluster/transaction_check.hpp>
+#include <fibredis/detail/conn/call_deadline.hpp>
 #include <fibredis/detail/conn/connection_pool.hpp>
 #include <fibredis/detail/conn/node_connections.hpp>
-#include <fibredis/errors.hpp>
 #include <fibredis/detail/resp/error_reply.hpp>
+#include <fibredis/errors.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -60,74 +62,51 @@ std::vector<Reply> ClusterClient::run_transaction(std::vector<Command>&& cmds, b
   // batch[0] is ASKING, sent only right after an ASK.
   std::vector<Command> batch = wrap_transaction(std::move(cmds), trailing);
   batch.insert(batch.begin(), Command{"ASKING"});
-  const Deadline deadline =
-      shape.forever ? kNoDeadline
-                    : deadline_after(std::chrono::duration_cast<Clock::duration>(options_.command_timeout + shape.blocking));
-  const RetryPolicy policy = retry_policy();
+  const Deadline deadline = call_deadline(options_.command_timeout, batch.data(), batch.size());
+  const RetryPolicy policy = retry_->policy();
   const Command what{"transaction"};
-  std::optional<NodeAddress> ask_target;
-  std::string last_problem;
-  int redirects = 0;
-  int faults = 0;
-  // Bounded by the deadline (every pass that does not return makes a round trip or waits) and
-  // by max_redirects; the count guards a deadline of never.
-  for (long pass = 0; pass < 1'000'000; ++pass) {
+  RetryState s;
+  for (long pass = 0; pass < 1'000'000; ++pass) {  // the deadline ends it; the count guards "never"
     const std::uint64_t version = holder_->version();
-    const auto topology = holder_->current();
-    Attempt a{.read_only = shape.read_only, .fixed_node = !shape.slot, .redirects = redirects};
+    Attempt a{.read_only = shape.read_only, .fixed_node = !shape.slot, .redirects = s.redirects};
     NodeAddress target;
     std::error_code ec;
     std::vector<Reply> replies;
     std::size_t skip = 1;  // leading commands of batch not sent (ASKING)
     std::size_t fault = 0;
     if (!shape.slot) {
-      target = default_node_;  // keyless only: where keyless commands go
-    } else if (ask_target) {
-      target = *ask_target;
+      target = router_->default_node();  // keyless only: where keyless commands go
+    } else if (s.ask_target) {
+      target = *s.ask_target;
       skip = 0;
-    } else if (const Shard* shard = topology->shard_for_slot(*shape.slot)) {
+    } else if (const Shard* shard = holder_->current()->shard_for_slot(*shape.slot)) {
       target = shard->primary;
     } else {
       a.outcome = Outcome::SlotNotCovered;
-      last_problem = "slot " + std::to_string(*shape.slot) + " not covered";
+      s.last_problem = "slot " + std::to_string(*shape.slot) + " not covered";
     }
-    ask_target.reset();
+    s.ask_target.reset();
     if (a.outcome == Outcome::None) {
       const std::size_t n = batch.size() - skip;
       replies.resize(n);
       const Command* first = batch.data() + skip;
       // A batch ending in WAIT must own its connection (client/wait_batch.hpp); any other batch is
       // written contiguously on the shared one, MULTI to EXEC.
-      ec = shape.waits.any ? node(target).run_exclusive(first, n, replies.data(), deadline, &a.written)
+      ec = shape.waits.any ? nodes_->node(target).run_exclusive(first, n, replies.data(), deadline, &a.written)
                            : run_on(target, first, n, replies.data(), deadline, &a.written);
       if (ec) {
         a.outcome = classify_failure(ec);
-        last_problem = target.to_string() + ": " + ec.message();
+        s.last_problem = target.to_string() + ": " + ec.message();
       } else {
         std::tie(a.outcome, fault) = cluster_refusal(replies, 1 - skip, n - 1 - trailing);
-        if (a.outcome != Outcome::Final) last_problem = std::string(replies[fault].str());
+        if (a.outcome != Outcome::Final) s.last_problem = std::string(replies[fault].str());
       }
     }
     const Decision d = decide(policy, a);
     if (d.action == Action::Done) return finish_transaction(std::move(replies), 1 - skip, trailing, raise_on_error);
-    if (d.suspect_node) mark_suspect(target);
-    if (d.action == Action::GiveUp) give_up(what, a.outcome, ec, target, last_problem);
-    if (d.redirect) {
-      ++stats_.redirects;
-      ++redirects;
-      follow_redirect(replies[fault], target, a.outcome == Outcome::Ask, version, deadline, ask_target);
-    } else {
-      ++stats_.retries;
-    }
-    if (d.refresh == Refresh::Wait) {
-      refresh_after_fault(version, deadline);
-    } else if (d.refresh == Refresh::Background) {
-      request_background_refresh();
-    }
-    if (d.back_off) backoff(faults++, deadline);
-    if (expired(deadline)) give_up(what, a.outcome, ec ? ec : make_error_code(errc::timeout), target, last_problem);
+    retry_->retry_after(d, a, what, ec, target, replies.empty() ? nullptr : &replies[fault], version, deadline, s);
   }
-  give_up(what, Outcome::Timeout, make_error_code(errc::timeout), NodeAddress{}, last_problem);
+  retry_->give_up(what, Outcome::Timeout, make_error_code(errc::timeout), NodeAddress{}, s.last_problem);
 }
 
 // ---- WATCH ----------------------------------------------------------------------------------
@@ -143,32 +122,29 @@ ClusterWatch ClusterClient::watch(const ArgList& keys) {
                            std::string(cmd[i]) + " in slot " + std::to_string(key_slot(cmd[i])) +
                            "; a watch is one connection to one node: use keys with a common {hash tag}");
   const Deadline deadline = deadline_after(options_.command_timeout);
-  const RetryPolicy policy = retry_policy();
-  std::optional<NodeAddress> ask_target;
-  std::string last_problem;
-  int redirects = 0;
-  int faults = 0;
+  const RetryPolicy policy = retry_->policy();
+  RetryState s;
   for (long pass = 0; pass < 1'000'000; ++pass) {
     const std::uint64_t version = holder_->version();
     // WATCH changes nothing but its own connection: as safe to repeat as a read.
-    Attempt a{.read_only = true, .redirects = redirects};
+    Attempt a{.read_only = true, .redirects = s.redirects};
     NodeAddress target;
     bool asking = false;
     std::error_code ec;
     Reply replies[2];
     ConnectionPool::Lease lease;
-    if (ask_target) {
-      target = *ask_target;
+    if (s.ask_target) {
+      target = *s.ask_target;
       asking = true;
     } else if (const Shard* shard = holder_->current()->shard_for_slot(slot)) {
       target = shard->primary;
     } else {
       a.outcome = Outcome::SlotNotCovered;
-      last_problem = "slot " + std::to_string(slot) + " not covered";
+      s.last_problem = "slot " + std::to_string(slot) + " not covered";
     }
-    ask_target.reset();
+    s.ask_target.reset();
     if (a.outcome == Outcome::None) {
-      if ((ec = node(target).pool().acquire(deadline, lease))) {
+      if ((ec = nodes_->node(target).pool().acquire(deadline, lease))) {
         a.written = false;
       } else {
         const Command batch[2] = {Command{"ASKING"}, cmd};
@@ -177,10 +153,10 @@ ClusterWatch ClusterClient::watch(const ArgList& keys) {
       }
       if (ec) {
         a.outcome = classify_failure(ec);
-        last_problem = target.to_string() + ": " + ec.message();
+        s.last_problem = target.to_string() + ": " + ec.message();
       } else {
         a.outcome = classify_outcome(replies[1]);
-        if (a.outcome != Outcome::Final) last_problem = std::string(replies[1].str());
+        if (a.outcome != Outcome::Final) s.last_problem = std::string(replies[1].str());
       }
     }
     const Decision d = decide(policy, a);
@@ -188,25 +164,10 @@ ClusterWatch ClusterClient::watch(const ArgList& keys) {
       replies[1].value();  // an ordinary error reply: thrown
       return ClusterWatch(*this, target, slot, asking, std::make_unique<ClusterWatch::Lease>(std::move(lease)));
     }
-    if (d.suspect_node) mark_suspect(target);
-    if (d.action == Action::GiveUp) give_up(cmd, a.outcome, ec, target, last_problem);
-    if (d.redirect) {
-      ++stats_.redirects;
-      ++redirects;
-      follow_redirect(replies[1], target, a.outcome == Outcome::Ask, version, deadline, ask_target);
-    } else {
-      ++stats_.retries;
-    }
-    lease.release();
-    if (d.refresh == Refresh::Wait) {
-      refresh_after_fault(version, deadline);
-    } else if (d.refresh == Refresh::Background) {
-      request_background_refresh();
-    }
-    if (d.back_off) backoff(faults++, deadline);
-    if (expired(deadline)) give_up(cmd, a.outcome, ec ? ec : make_error_code(errc::timeout), target, last_problem);
+    lease.release();  // the next attempt may go elsewhere
+    retry_->retry_after(d, a, cmd, ec, target, &replies[1], version, deadline, s);
   }
-  give_up(cmd, Outcome::Timeout, make_error_code(errc::timeout), NodeAddress{}, last_problem);
+  retry_->give_up(cmd, Outcome::Timeout, make_error_code(errc::timeout), NodeAddress{}, s.last_problem);
 }
 
 struct ClusterWatch::Lease {
@@ -238,10 +199,10 @@ std::vector<Reply> ClusterWatch::roundtrip(const std::vector<Command>& cmds) {
     send = &batch;
   }
   std::vector<Reply> replies(send->size());
-  const Deadline deadline = client_->node(node_).deadline_for(send->data(), send->size());
+  const Deadline deadline = call_deadline(client_->options().command_timeout, send->data(), send->size());
   if (std::error_code ec = lease_->lease->roundtrip(send->data(), send->size(), replies.data(), deadline)) {
     lease_->lease->mark_broken();
-    client_->fail(ec, node_, cmds.size() == 1 ? cmds.front().name() : std::string_view("transaction"));
+    client_->retry_->fail(ec, node_, cmds.size() == 1 ? cmds.front().name() : std::string_view("transaction"));
   }
   if (asking_) replies.erase(replies.begin());
   return replies;
@@ -270,8 +231,8 @@ Reply ClusterWatch::execute(const Command& cmd) {
   if (cmd.empty()) throw UsageError("empty command");
   const CommandInfo* info = lookup_command(cmd);
   if (counts_own_writes(cmd)) refuse_lone_wait(cmd);
-  if (info != nullptr && info->policy == RoutePolicy::Blocked)
-    throw UsageError(ascii_upper(cmd.name()) + " is not allowed on a cluster watch: " + std::string(info->blocked_reason));
+  if (const CommandRoute route = command_route(info); route.policy == RoutePolicy::Blocked)
+    throw UsageError(ascii_upper(cmd.name()) + " is not allowed on a cluster watch: " + std::string(route.blocked_reason));
   if (const std::optional<std::uint16_t> s = ClusterClient::command_slot(cmd)) {
     if (*s != slot_)
       throw CrossSlotError("CROSSSLOT " + ascii_upper(cmd.name()) + " on a cluster watch: its keys are in slot " +

@@ -3,6 +3,7 @@
 #include <fibredis/detail/client/message_queue.hpp>
 #include <fibredis/detail/client/pubsub_link.hpp>
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/detail/cluster/cluster_access.hpp>
 #include <fibredis/detail/cluster/node_watch.hpp>
 #include <fibredis/detail/cluster/retry_policy.hpp>
 #include <fibredis/detail/cluster/topology_holder.hpp>
@@ -128,7 +129,7 @@ struct ShardedPubSub::State {
           // and move every channel of that slot that was sent here.
           NodeAddress to{r->host.empty() ? node.host : r->host, r->port};
           if (rc.options().address_remap) to = rc.options().address_remap(to);
-          rc.topology_holder().move_slot(r->slot, to);
+          detail::topology_holder(rc).move_slot(r->slot, to);
           std::vector<std::string> gone;
           for (const auto& [ch, at] : owner)
             if (at == node && key_slot(ch) == r->slot) gone.push_back(ch);

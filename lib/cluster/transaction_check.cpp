@@ -2,6 +2,7 @@
 #include <fibredis/detail/cluster/transaction_check.hpp>
 
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/cluster/command_route.hpp>
 #include <fibredis/errors.hpp>
 
 #include <string>
@@ -10,9 +11,10 @@ namespace fibredis {
 
 void refuse_on_one_node(const Command& cmd, const CommandInfo* info, std::string_view where) {
   if (info == nullptr) return;
-  const bool fan_out = (info->policy == RoutePolicy::AllNodes || info->policy == RoutePolicy::AllPrimaries) &&
-                       info->merge != MergePolicy::PerNode;
-  if (!fan_out && info->policy != RoutePolicy::BySlotArg) return;
+  const CommandRoute route = command_route(info);
+  const bool fan_out = (route.policy == RoutePolicy::AllNodes || route.policy == RoutePolicy::AllPrimaries) &&
+                       route.merge != MergePolicy::PerNode;
+  if (!fan_out && route.policy != RoutePolicy::BySlotArg) return;
   throw UsageError(ascii_upper(cmd.name()) + " is not allowed in " + std::string(where) +
                    ": it runs on one node, and the cluster's answer to " + ascii_upper(cmd.name()) +
                    " needs " + (fan_out ? "every node of its fan-out" : "the node of its slot argument") +
@@ -26,13 +28,9 @@ TransactionShape check_transaction(const std::vector<Command>& cmds, std::string
   for (std::size_t i = 0; i < cmds.size(); ++i) {
     const Command& cmd = cmds[i];
     const CommandInfo* info = lookup_command(cmd);
-    if (info != nullptr && info->policy == RoutePolicy::Blocked && !info->has(kOwnWrites))
+    if (const CommandRoute route = command_route(info); route.policy == RoutePolicy::Blocked && !info->has(kOwnWrites))
       throw UsageError(ascii_upper(cmd.name()) + " is not allowed in " + std::string(where) + ": " +
-                       std::string(info->blocked_reason));
-    if (cmd.blocking) {
-      if (cmd.blocking->count() == 0) t.forever = true;
-      t.blocking += *cmd.blocking;
-    }
+                       std::string(route.blocked_reason));
     if (counts_own_writes(cmd)) continue;  // after EXEC, keyless
     if (info == nullptr || !info->has(kReadOnly)) t.read_only = false;
     const std::optional<std::uint16_t> slot = ClusterClient::command_slot(cmd);  // CrossSlotError

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/fibredis.hpp>
+#include <fibredis/detail/cluster/cluster_access.hpp>
 #include <fibredis/client/async.hpp>
 #include <fibredis/detail/conn/node_connections.hpp>
 
@@ -237,7 +238,7 @@ TEST_CASE("async: memory per in-flight async command on ClusterClient, a pooled 
     ClusterClient rc(o);
     CHECK(rc.set("async:memc", "m"));
     // Manual flush on the key's node: every command is issued and parked, none answered yet.
-    fibredis::SharedConnection& shared = rc.node(rc.get_node_from_key("async:memc")).shared();
+    fibredis::SharedConnection& shared = fibredis::detail::node_connections(rc, rc.get_node_from_key("async:memc")).shared();
     shared.set_auto_flush(false);
     const long before = rss_kib();
     std::vector<Future<std::optional<std::string>>> gets;

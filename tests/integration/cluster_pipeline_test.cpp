@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/fibredis.hpp>
+#include <fibredis/detail/cluster/cluster_access.hpp>
 #include <fibredis/detail/cluster/topology_holder.hpp>
 
 #include "support/servers.hpp"
@@ -54,7 +55,7 @@ TEST_CASE("cluster pipeline: a stale slot map is healed by MOVED and the batch s
     fibredis::NodeAddress wrong;
     for (const auto& p : rc.get_primaries())
       if (!(p == right)) wrong = p;
-    rc.topology_holder().move_slot(slot, wrong);
+    fibredis::detail::topology_holder(rc).move_slot(slot, wrong);
     REQUIRE(rc.topology()->shard_for_slot(slot)->primary == wrong);
     const auto before = rc.redirects();
     auto p = rc.pipeline();

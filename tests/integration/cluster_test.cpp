@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/cluster/cluster_client.hpp>
+#include <fibredis/detail/cluster/cluster_access.hpp>
 #include <fibredis/cluster/slot.hpp>
 #include <fibredis/errors.hpp>
 #include <fibredis/runtime/runtime.hpp>
@@ -282,7 +283,7 @@ TEST_CASE("a planted stale slot map is healed by MOVED", "[cluster][redirect]") 
     const NodeAddress owner = owner_of(rc, slot);
     const NodeAddress wrong = another_primary(rc, owner);
 
-    rc.topology_holder().move_slot(slot, wrong);
+    fibredis::detail::topology_holder(rc).move_slot(slot, wrong);
     REQUIRE(owner_of(rc, slot) == wrong);
     const auto redirects0 = rc.redirects();
 
@@ -291,7 +292,7 @@ TEST_CASE("a planted stale slot map is healed by MOVED", "[cluster][redirect]") 
     CHECK(rc.redirects() > redirects0);
     CHECK(test::redis_cli(owner.port, "GET " + key) == "v1");  // written where it belongs
 
-    rc.topology_holder().move_slot(slot, wrong);
+    fibredis::detail::topology_holder(rc).move_slot(slot, wrong);
     CHECK(rc.get(key) == "v1");
     CHECK(owner_of(rc, slot) == owner);
     rc.del(key);
@@ -399,10 +400,10 @@ TEST_CASE("redirects past max_redirects raise RedirectLimitError", "[cluster][re
     const std::string key = prefix("ttl") + "k";
     const std::uint16_t slot = fibredis::key_slot(key);
     const NodeAddress owner = owner_of(rc, slot);
-    rc.topology_holder().move_slot(slot, another_primary(rc, owner));
+    fibredis::detail::topology_holder(rc).move_slot(slot, another_primary(rc, owner));
     CHECK_THROWS_AS(rc.get(key), fibredis::RedirectLimitError);
     try {
-      rc.topology_holder().move_slot(slot, another_primary(rc, owner));
+      fibredis::detail::topology_holder(rc).move_slot(slot, another_primary(rc, owner));
       rc.set(key, "x");
       FAIL("no RedirectLimitError");
     } catch (const fibredis::RedirectLimitError& e) {
@@ -412,7 +413,7 @@ TEST_CASE("redirects past max_redirects raise RedirectLimitError", "[cluster][re
     ClusterOptions o2 = shared_options();
     o2.max_redirects = 2;
     ClusterClient rc2(o2);
-    rc2.topology_holder().move_slot(slot, another_primary(rc2, owner));
+    fibredis::detail::topology_holder(rc2).move_slot(slot, another_primary(rc2, owner));
     CHECK(rc2.set(key, "y"));
     CHECK(rc2.get(key) == "y");
     rc2.del(key);
@@ -561,6 +562,48 @@ TEST_CASE("EVAL and EVALSHA go to the first key's node; SCRIPT LOAD/EXISTS/FLUSH
   });
 }
 
+TEST_CASE("get_node_client: one node, no redirects; node_stats reads without creating", "[cluster][node-client]") {
+  Runtime rt;
+  rt.run([&] {
+    ClusterClient rc(shared_options());
+    const std::string key = prefix("nodeclient") + "k";
+    const std::string queue = prefix("nodeclient") + "q";
+    const NodeAddress owner = rc.get_node_from_key(key);
+    const NodeAddress other = another_primary(rc, owner);
+    rc.set(key, "v");
+
+    fibredis::NodeClient n = rc.get_node_client(owner);
+    CHECK(n.address() == owner);
+    CHECK(n.get(key) == "v");
+    CHECK(n.info("server").find("tcp_port:" + std::to_string(owner.port) + "\r\n") != std::string::npos);
+    // Another node answers MOVED, and the node client does not follow it.
+    fibredis::NodeClient m = rc.get_node_client(other);
+    const fibredis::Reply moved = m.execute(fibredis::Command{"GET", key});
+    REQUIRE(moved.is_error());
+    CHECK(moved.str().rfind("MOVED " + std::to_string(fibredis::key_slot(key)) + " ", 0) == 0);
+    CHECK_THROWS_AS(m.get(key), fibredis::ResponseError);
+    CHECK(m.info("server").find("tcp_port:" + std::to_string(other.port) + "\r\n") != std::string::npos);
+    // What a cluster client refuses, a node client refuses too (the connections are shared).
+    CHECK_THROWS_AS(n.command({"SELECT", "1"}), fibredis::UsageError);
+    // A blocking command takes a pooled connection of that node.
+    CHECK_FALSE(rc.get_node_client(rc.get_node_from_key(queue)).blpop({queue}, 100ms).has_value());
+
+    // node_stats: the nodes used have entries; an unknown node has none, before and after asking.
+    const std::optional<fibredis::NodeStats> s = rc.node_stats(owner);
+    REQUIRE(s.has_value());
+    CHECK(s->shared_connected);
+    CHECK(s->shared_connects >= 1);
+    const std::optional<fibredis::NodeStats> q = rc.node_stats(rc.get_node_from_key(queue));
+    REQUIRE(q.has_value());
+    CHECK(q->pool_created >= 1);
+    CHECK(q->pool_open == q->pool_idle + q->pool_in_use);
+    const NodeAddress unknown{"127.0.0.1", test::unused_port()};
+    CHECK_FALSE(rc.node_stats(unknown).has_value());
+    CHECK_FALSE(rc.node_stats(unknown).has_value());
+    rc.del(key);
+  });
+}
+
 TEST_CASE("on(Target) answers per node; plain per-node commands use the default node", "[cluster][fanout]") {
   Runtime rt;
   rt.run([&] {
@@ -595,6 +638,21 @@ TEST_CASE("on(Target) answers per node; plain per-node commands use the default 
     auto one = rc.on(Target::Random).ping();
     REQUIRE(one.size() == 1);
     CHECK(all_ports.count(one.begin()->first.port) == 1);
+    // Target::Random is random, not round-robin: over 200 calls every pick is a node of the map,
+    // every node is picked (a node missing has odds of 6 * (5/6)^200, about 1e-15), and the picks
+    // do not repeat with the cycle of 6 a round-robin would give.
+    std::vector<NodeAddress> picks;
+    for (int i = 0; i < 200; ++i) {
+      auto r = rc.on(Target::Random).ping();
+      REQUIRE(r.size() == 1);
+      CHECK(all_ports.count(r.begin()->first.port) == 1);
+      CHECK(r.begin()->second == "PONG");
+      picks.push_back(r.begin()->first);
+    }
+    CHECK(std::set<NodeAddress>(picks.begin(), picks.end()).size() == 6);
+    bool cyclic = true;
+    for (std::size_t i = 6; i < picks.size(); ++i) cyclic = cyclic && picks[i] == picks[i - 6];
+    CHECK_FALSE(cyclic);
     const NodeAddress fifth{"127.0.0.1", c.ports[4]};
     auto just = rc.on(fifth).echo("hi");
     REQUIRE(just.size() == 1);
@@ -1054,7 +1112,7 @@ TEST_CASE("a MOVED storm from 1,000 fibers costs at most a couple of refreshes",
     for (int i = 0; i < 1000; ++i) kvs.emplace_back(pre + std::to_string(i), std::to_string(i * 7));
     rc.mset_nonatomic(kvs);
     const NodeAddress owner = owner_of(rc, slot);
-    rc.topology_holder().move_slot(slot, another_primary(rc, owner));
+    fibredis::detail::topology_holder(rc).move_slot(slot, another_primary(rc, owner));
 
     const auto refreshes0 = rc.topology_refreshes();
     int ok = 0, wrong = 0, failed = 0;
@@ -1095,7 +1153,7 @@ TEST_CASE("a stale map of 2,000 slots under 500 fibers heals with few full refre
     std::vector<std::pair<std::string, std::string>> kvs;
     for (auto& [s, k] : keys) kvs.emplace_back(k, "s" + std::to_string(s));
     rc.mset_nonatomic(kvs);
-    for (std::uint16_t s : slots) rc.topology_holder().move_slot(s, another_primary(rc, truth[s]));
+    for (std::uint16_t s : slots) fibredis::detail::topology_holder(rc).move_slot(s, another_primary(rc, truth[s]));
 
     const auto refreshes0 = rc.topology_refreshes();
     const auto redirects0 = rc.redirects();

@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/fibredis.hpp>
+#include <fibredis/detail/cluster/cluster_access.hpp>
 #include <fibredis/detail/cluster/topology_holder.hpp>
 
 #include "support/helpers.hpp"
@@ -233,7 +234,7 @@ TEST_CASE("cluster transaction: a stale slot map (MOVED before EXEC) still runs 
     NodeAddress wrong;
     for (const NodeAddress& p : rc.get_primaries())
       if (!(p == right)) wrong = p;
-    rc.topology_holder().move_slot(slot, wrong);
+    fibredis::detail::topology_holder(rc).move_slot(slot, wrong);
     REQUIRE(rc.get_node_from_key(k) == wrong);
     const long long wrong_incrs = cmdstat(wrong.port, "incr");
     const long long wrong_refused = cmdstat(wrong.port, "incr", "rejected_calls");
@@ -253,7 +254,7 @@ TEST_CASE("cluster transaction: a stale slot map (MOVED before EXEC) still runs 
     CHECK(cmdstat(wrong.port, "incr", "rejected_calls") == wrong_refused + 2);
 
     // The same for a watch: WATCH follows MOVED to the owner.
-    rc.topology_holder().move_slot(slot, wrong);
+    fibredis::detail::topology_holder(rc).move_slot(slot, wrong);
     auto w = rc.watch({k});
     CHECK(w.node() == right);
     auto wtx = w.multi();

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/fibredis.hpp>
+#include <fibredis/detail/cluster/cluster_access.hpp>
 #include <fibredis/client/async.hpp>
 #include <fibredis/cluster/slot.hpp>
 #include <fibredis/detail/cluster/topology_holder.hpp>
@@ -189,7 +190,7 @@ TEST_CASE("a cluster pipeline with WAIT follows MOVED to the owner and re-runs t
     NodeAddress wrong;
     for (const NodeAddress& p : rc.get_primaries())
       if (!(p == owner)) wrong = p;
-    rc.topology_holder().move_slot(slot, wrong);  // a stale map: the batch first lands on `wrong`
+    fibredis::detail::topology_holder(rc).move_slot(slot, wrong);  // a stale map: the batch first lands on `wrong`
     REQUIRE(rc.get_node_from_key(key) == wrong);
     const auto redirects = rc.redirects();
 

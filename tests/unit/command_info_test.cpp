@@ -14,8 +14,6 @@ using namespace std::chrono_literals;
 using fibredis::Command;
 using fibredis::CommandInfo;
 using fibredis::lookup_command;
-using fibredis::MergePolicy;
-using fibredis::RoutePolicy;
 using V = std::vector<std::size_t>;
 
 namespace {
@@ -100,7 +98,6 @@ TEST_CASE("lookup descends into container commands", "[command_info]") {
   CHECK(info("CONFIG", "ge").name == "CONFIG");
   CHECK(info("CONFIG", "").name == "CONFIG");
   CHECK(info("COMMAND").name == "COMMAND");
-  CHECK(info("COMMAND").policy == RoutePolicy::DefaultNode);
   // DEBUG has no subcommand table in Redis 7.0.
   CHECK(info("debug", "sleep").name == "DEBUG");
   CHECK(lookup_command(Command{"DEBUG", "OBJECT", "k"})->name == "DEBUG");
@@ -281,145 +278,7 @@ TEST_CASE("flags", "[command_info]") {
   CHECK(info("SELECT").has(kConnectionState));
 }
 
-TEST_CASE("routing rules", "[command_info]") {
-  using P = RoutePolicy;
-  using M = MergePolicy;
-  struct Rule {
-    std::string_view cmd, sub;
-    P policy;
-    M merge;
-  };
-  const Rule rules[] = {
-      {"PING", {}, P::AllNodes, M::PerNode},
-      {"ECHO", {}, P::AllNodes, M::PerNode},
-      {"INFO", {}, P::AllNodes, M::PerNode},
-      {"TIME", {}, P::AllNodes, M::PerNode},
-      {"LASTSAVE", {}, P::AllNodes, M::PerNode},
-      {"SAVE", {}, P::AllNodes, M::PerNode},
-      {"BGSAVE", {}, P::AllNodes, M::PerNode},
-      {"BGREWRITEAOF", {}, P::AllNodes, M::PerNode},
-      {"CONFIG", "GET", P::AllNodes, M::PerNode},
-      {"CONFIG", "SET", P::AllNodes, M::PerNode},
-      {"CONFIG", "RESETSTAT", P::AllNodes, M::PerNode},
-      {"CONFIG", "REWRITE", P::AllNodes, M::PerNode},
-      {"CLIENT", "LIST", P::AllNodes, M::PerNode},
-      {"CLIENT", "GETNAME", P::AllNodes, M::PerNode},
-      {"CLIENT", "SETNAME", P::AllNodes, M::PerNode},
-      {"CLIENT", "KILL", P::AllNodes, M::PerNode},
-      {"CLIENT", "ID", P::AllNodes, M::PerNode},
-      {"CLIENT", "INFO", P::AllNodes, M::PerNode},
-      {"SLOWLOG", "GET", P::AllNodes, M::PerNode},
-      {"SLOWLOG", "LEN", P::AllNodes, M::PerNode},
-      {"SLOWLOG", "RESET", P::AllNodes, M::PerNode},
-      {"MEMORY", "STATS", P::AllNodes, M::PerNode},
-      {"MEMORY", "DOCTOR", P::AllNodes, M::PerNode},
-      {"MEMORY", "MALLOC-STATS", P::AllNodes, M::PerNode},
-      {"MEMORY", "PURGE", P::AllNodes, M::PerNode},
-      {"LATENCY", "DOCTOR", P::AllNodes, M::PerNode},
-      {"LATENCY", "GRAPH", P::AllNodes, M::PerNode},
-      {"LATENCY", "HISTOGRAM", P::AllNodes, M::PerNode},
-      {"LATENCY", "HISTORY", P::AllNodes, M::PerNode},
-      {"LATENCY", "LATEST", P::AllNodes, M::PerNode},
-      {"LATENCY", "RESET", P::AllNodes, M::PerNode},
-      {"DBSIZE", {}, P::AllPrimaries, M::Sum},
-      {"KEYS", {}, P::AllPrimaries, M::Concat},
-      {"FLUSHALL", {}, P::AllPrimaries, M::AllOk},
-      {"FLUSHDB", {}, P::AllPrimaries, M::AllOk},
-      {"SCAN", {}, P::AllPrimaries, M::PerNode},
-      {"RANDOMKEY", {}, P::RandomPrimary, M::PerNode},
-      {"PUBLISH", {}, P::ByChannel, M::PerNode},
-      {"SPUBLISH", {}, P::ByChannel, M::PerNode},
-      {"SUBSCRIBE", {}, P::ByChannel, M::PerNode},
-      {"SSUBSCRIBE", {}, P::ByChannel, M::PerNode},
-      {"PUBSUB", "CHANNELS", P::AllNodes, M::ConcatUnique},
-      {"PUBSUB", "NUMSUB", P::AllNodes, M::PerNode},
-      {"PUBSUB", "NUMPAT", P::AllNodes, M::Sum},
-      {"PUBSUB", "SHARDCHANNELS", P::AllPrimaries, M::Concat},
-      {"PUBSUB", "SHARDNUMSUB", P::AllPrimaries, M::PerNode},
-      {"EVAL", {}, P::ByKey, M::PerNode},
-      {"EVALSHA", {}, P::ByKey, M::PerNode},
-      {"FCALL", {}, P::ByKey, M::PerNode},
-      // Deliberately all nodes (redis-py: primaries): Redis 7 does not replicate the script
-      // cache, and EVALSHA_RO may run on a replica.
-      {"SCRIPT", "LOAD", P::AllNodes, M::First},
-      {"SCRIPT", "FLUSH", P::AllNodes, M::AllOk},
-      {"SCRIPT", "EXISTS", P::AllPrimaries, M::AllTrue},
-      {"SCRIPT", "KILL", P::AllPrimaries, M::PerNode},
-      {"FUNCTION", "LOAD", P::AllPrimaries, M::First},
-      {"FUNCTION", "DELETE", P::AllPrimaries, M::AllOk},
-      {"FUNCTION", "FLUSH", P::AllPrimaries, M::AllOk},
-      {"FUNCTION", "RESTORE", P::AllPrimaries, M::AllOk},
-      {"FUNCTION", "DUMP", P::RandomNode, M::PerNode},
-      {"CLUSTER", "COUNTKEYSINSLOT", P::BySlotArg, M::PerNode},
-      {"CLUSTER", "GETKEYSINSLOT", P::BySlotArg, M::PerNode},
-      {"CLUSTER", "SETSLOT", P::DefaultNode, M::PerNode},
-      {"CLUSTER", "KEYSLOT", P::DefaultNode, M::PerNode},
-      {"CLUSTER", "INFO", P::DefaultNode, M::PerNode},
-      {"CLUSTER", "NODES", P::DefaultNode, M::PerNode},
-      {"CLUSTER", "SLOTS", P::DefaultNode, M::PerNode},
-      {"CLUSTER", "SHARDS", P::DefaultNode, M::PerNode},
-      {"CLUSTER", "MYID", P::DefaultNode, M::PerNode},
-      // Everything else with keys goes by key, keyless to the default node.
-      {"GET", {}, P::ByKey, M::PerNode},
-      {"HSET", {}, P::ByKey, M::PerNode},
-      {"XREAD", {}, P::ByKey, M::PerNode},
-      {"BLPOP", {}, P::ByKey, M::PerNode},
-      {"OBJECT", "ENCODING", P::ByKey, M::PerNode},
-      {"MEMORY", "USAGE", P::ByKey, M::PerNode},
-      {"LOLWUT", {}, P::DefaultNode, M::PerNode},
-      {"ROLE", {}, P::DefaultNode, M::PerNode},
-      {"COMMAND", "DOCS", P::DefaultNode, M::PerNode},
-      {"DEBUG", {}, P::DefaultNode, M::PerNode},
-  };
-  for (const Rule& r : rules) {
-    INFO(r.cmd << ' ' << r.sub);
-    const CommandInfo& i = info(r.cmd, r.sub);
-    CHECK(i.policy == r.policy);
-    CHECK(i.merge == r.merge);
-    CHECK(i.blocked_reason.empty());
-  }
-}
-
-TEST_CASE("commands refused in cluster mode say why", "[command_info]") {
-  struct Block {
-    std::string_view cmd, sub, reason_part;
-  };
-  const Block blocks[] = {
-      {"MOVE", {}, "db 0"},
-      {"SELECT", {}, "cluster mode only supports db 0"},
-      {"SWAPDB", {}, "db 0"},
-      {"REPLICAOF", {}, "CLUSTER REPLICATE"},
-      {"SLAVEOF", {}, "CLUSTER REPLICATE"},
-      {"SHUTDOWN", {}, "single-node Client"},
-      {"SENTINEL", {}, "Sentinel"},
-      {"MONITOR", {}, "single-node Client"},
-      {"WATCH", {}, "rc.pipeline(/*transaction=*/true)"},
-      {"MULTI", {}, "rc.pipeline(/*transaction=*/true)"},
-      {"EXEC", {}, "rc.pipeline(/*transaction=*/true)"},
-      {"DISCARD", {}, "rc.pipeline(/*transaction=*/true)"},
-      {"UNWATCH", {}, "rc.pipeline(/*transaction=*/true)"},
-      {"READONLY", {}, "read_from_replicas"},
-      {"READWRITE", {}, "read_from_replicas"},
-      {"ASKING", {}, "ASK"},
-      {"AUTH", {}, "options"},
-      {"HELLO", {}, "RESP2"},
-      {"QUIT", {}, "shares"},
-      {"RESET", {}, "shares"},
-      {"FAILOVER", {}, "CLUSTER FAILOVER"},
-      {"PSYNC", {}, "replication protocol"},
-      {"SYNC", {}, "replication protocol"},
-      {"CLIENT", "REPLY", "desynchronise"},
-      {"SCRIPT", "DEBUG", "debugger"},
-      // Refused as lone calls by both clients (client/wait_batch.hpp): pipelines carry them.
-      {"WAIT", {}, "end of a pipeline"},
-      {"WAITAOF", {}, "end of a pipeline"},
-  };
-  for (const Block& b : blocks) {
-    INFO(b.cmd << ' ' << b.sub);
-    const CommandInfo& i = info(b.cmd, b.sub);
-    CHECK(i.policy == RoutePolicy::Blocked);
-    CHECK(i.blocked_reason.find(b.reason_part) != std::string_view::npos);
-  }
+TEST_CASE("a blocked command still reports its keys", "[command_info]") {
   // A blocked command still reports its keys (WATCH's keys, MOVE's key) for diagnostics.
   CHECK(keys({"WATCH", "a", "b"}) == V{1, 2});
   CHECK(keys({"MOVE", "k", "1"}) == V{1});

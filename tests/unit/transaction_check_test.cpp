@@ -4,6 +4,7 @@
 
 #include <fibredis/cluster/slot.hpp>
 #include <fibredis/detail/cluster/transaction_check.hpp>
+#include <fibredis/detail/conn/call_deadline.hpp>
 #include <fibredis/errors.hpp>
 
 #include <chrono>
@@ -33,13 +34,23 @@ TEST_CASE("check_transaction: one slot, keyless commands with it, read-only flag
   t = fibredis::check_transaction({Command{"PING"}, Command{"TIME"}}, kWhere);
   CHECK_FALSE(t.slot.has_value());
 
-  // Block times add up into the deadline (inside MULTI the server does not block, but the
-  // connection is held as long).
+}
+
+TEST_CASE("call_deadline: command_timeout plus every block time, none for a block forever", "[transaction-check]") {
+  // A transaction's deadline covers its block times (inside MULTI the server does not block, but
+  // the connection is held as long), the same rule as any call (detail/conn/call_deadline.hpp).
+  using namespace std::chrono_literals;
   Command blpop{"BLPOP", "{q}:a", "2"};
   blpop.blocking = fibredis::blocking_timeout(blpop);  // as Commands<> sets it
-  t = fibredis::check_transaction({blpop}, kWhere);
-  CHECK(t.blocking == std::chrono::milliseconds(2000));
-  CHECK_FALSE(t.forever);
+  const std::vector<Command> batch = {Command{"MULTI"}, blpop, blpop, Command{"EXEC"}};
+  const auto before = fibredis::Clock::now();
+  const fibredis::Deadline d = fibredis::call_deadline(1000ms, batch.data(), batch.size());
+  CHECK(d - before >= 5000ms);
+  CHECK(d - fibredis::Clock::now() <= 5000ms);
+  Command forever{"BLPOP", "{q}:a", "0"};
+  forever.blocking = fibredis::blocking_timeout(forever);
+  CHECK(fibredis::call_deadline(1000ms, &forever, 1) == fibredis::kNoDeadline);
+  CHECK(fibredis::call_deadline(1000ms, nullptr, 0) - before >= 1000ms);
 }
 
 TEST_CASE("check_transaction: refusals before anything is sent", "[transaction-check]") {

@@ -27,10 +27,19 @@
 #include <fibredis/resp/command.hpp>
 
 #include <cstddef>
+#include <string_view>
 
 namespace fibredis {
 
-/// True for WAIT and WAITAOF (the routing table's kOwnWrites flag). Cheap for other commands.
+/// Why a lone WAIT/WAITAOF is refused: the text of the UsageError, from Client and (through the
+/// cluster routing table, cluster/command_route.hpp) ClusterClient alike.
+inline constexpr std::string_view kLoneWaitReason =
+    "it counts the replicas that acknowledged the writes of the connection it runs on, which a "
+    "lone call does not own; queue it at the end of a pipeline (or transaction) after the writes "
+    "it must cover: p.set(k, v).wait(1, 100ms); p.execute() runs the batch on one exclusive "
+    "connection";
+
+/// True for WAIT and WAITAOF (the command table's kOwnWrites flag). Cheap for other commands.
 bool counts_own_writes(const Command& cmd) noexcept;
 
 /// Throws the UsageError for a WAIT/WAITAOF called on its own, naming the supported form.

@@ -43,13 +43,15 @@
 #include <fibredis/cluster/cluster_watch.hpp>
 #include <fibredis/cluster/cluster_options.hpp>
 #include <fibredis/cluster/node_address.hpp>
+#include <fibredis/cluster/node_client.hpp>
+#include <fibredis/cluster/node_stats.hpp>
 #include <fibredis/cluster/nonatomic_commands.hpp>
 #include <fibredis/cluster/reply_merge.hpp>
 #include <fibredis/cluster/target.hpp>
 #include <fibredis/conn/client_stats.hpp>
 #include <fibredis/cluster/topology.hpp>
 #include <fibredis/resp/command.hpp>
-#include <fibredis/resp/command_info.hpp>
+#include <fibredis/cluster/command_route.hpp>
 #include <fibredis/resp/reply.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
@@ -57,10 +59,8 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace fibredis {
@@ -71,8 +71,14 @@ class NodeConnections;
 class TopologyHolder;
 class NodeWatch;
 class Parker;
-struct RetryPolicy;
-enum class Outcome : std::uint8_t;
+// The parts of a ClusterClient, one job each (detail/cluster/):
+class NodeRegistry;  // address -> connections (node_registry.hpp)
+class Router;        // command -> slot / nodes / merge rule (router.hpp)
+class RetryLoop;     // send, classify, follow redirects, refresh, back off (retry_loop.hpp)
+class FanOut;        // many nodes or slots at once, replies merged (fan_out.hpp)
+namespace detail {
+struct ClusterClientAccess;  // detail/cluster/cluster_access.hpp
+}
 class ClusterPubSub;
 class ShardedPubSub;
 class KeyspaceEvents;
@@ -95,8 +101,10 @@ class ClusterClient : public Commands<ClusterClient>,
 
   /// Routes and sends one command (see above); error replies are returned, not thrown.
   Reply execute(const Command& cmd);
-  /// Sends to the target's nodes at once (one fiber per node) and returns each node's reply.
-  NodeReplies execute_on(const Target& target, const Command& cmd);
+  /// Sends to the target's nodes at once (one fiber per node) and returns each node's reply, by
+  /// node (the same shape as on(target)). Throws the first failed node's transport error once all
+  /// have answered; error replies are returned.
+  PerNode<Reply> execute_on(const Target& target, const Command& cmd);
 
   template <class Parser>
   typename Parser::type dispatch(Command&& cmd) {
@@ -109,7 +117,7 @@ class ClusterClient : public Commands<ClusterClient>,
   ClusterPipeline pipeline(bool transaction = false) { return ClusterPipeline(*this, transaction); }
 
   /// The typed commands, sent to `target` (redis-py's target_nodes): each returns
-  /// std::map<NodeAddress, T> of every node's answer.
+  /// PerNode<T> (std::map<NodeAddress, T>) of every node's answer.
   TargetedCommands on(Target target);
 
   // ---- cross-slot helpers (not atomic: each slot's part runs on its own; documented so) -----
@@ -128,8 +136,8 @@ class ClusterClient : public Commands<ClusterClient>,
   using Commands<ClusterClient>::zscan_iter;
 
   // ---- nodes (redis-py names) -----------------------------------------------------------
-  NodeAddress get_default_node() const { return default_node_; }
-  void set_default_node(const NodeAddress& node) { default_node_ = node; }
+  NodeAddress get_default_node() const;
+  void set_default_node(const NodeAddress& node);
   std::optional<NodeAddress> get_node(const std::string& host, std::uint16_t port) const;
   std::vector<NodeAddress> get_primaries() const;
   std::vector<NodeAddress> get_replicas() const;
@@ -139,16 +147,17 @@ class ClusterClient : public Commands<ClusterClient>,
   /// nothing (routing, round-robin). Throws SlotNotCoveredError when no shard serves the slot,
   /// ClusterError when replica = true and the shard has no online replica.
   NodeAddress get_node_from_key(std::string_view key, bool replica = false) const;
-  /// The connections to one node (for stats, or to run something on it directly).
-  NodeConnections& node(const NodeAddress& address);
+  /// The typed commands on `node` alone, on this client's connections to it (redis-py's
+  /// get_redis_connection): no routing, no redirects followed, no retry (cluster/node_client.hpp).
+  NodeClient get_node_client(const NodeAddress& node) { return NodeClient(*this, node); }
+  /// What this client holds open to `node` (cluster/node_stats.hpp); nullopt when it never
+  /// opened anything there. Changes nothing: no entry is made for a node it does not know.
+  std::optional<NodeStats> node_stats(const NodeAddress& node) const;
 
   // ---- topology -------------------------------------------------------------------------
   std::shared_ptr<const Topology> topology() const noexcept;
   /// Re-reads the slot map now (single-flight: joins a refresh in progress).
   void refresh_topology();
-  /// The holder of the slot map (tests and tools use it to plant a stale map: move_slot()).
-  /// (TopologyHolder is internal: detail/cluster/topology_holder.hpp, built in-tree only.)
-  TopologyHolder& topology_holder() noexcept { return *holder_; }
   /// Full slot-map refreshes so far (a MOVED storm from many fibers must cost one).
   std::uint64_t topology_refreshes() const noexcept;
   /// Redirections (MOVED + ASK) and retries seen so far (stats().redirects + stats().retries).
@@ -161,7 +170,7 @@ class ClusterClient : public Commands<ClusterClient>,
   /// With it off, commands queue until flush(); turning it on flushes. Callers still wait for
   /// their replies as usual (in their own fibers), so a bulk load spawns the fibers, then flushes.
   void set_auto_flush(bool on);
-  bool auto_flush() const noexcept { return auto_flush_; }
+  bool auto_flush() const noexcept;
   /// Makes everything queued on every node writable (each node's connection in one write, more as
   /// replies free room under max_in_flight). Does not wait for replies.
   void flush();
@@ -214,7 +223,7 @@ class ClusterClient : public Commands<ClusterClient>,
   /// the current map stay on). READONLY connections already open stay open, unused.
   void readwrite(const Target& target = Target::Replicas);
   /// Whether some replica serves reads now.
-  bool read_from_replicas() const noexcept { return replica_reads_all_ || !replica_reads_.empty(); }
+  bool read_from_replicas() const noexcept;
 
   const ClusterOptions& options() const noexcept { return options_; }
 
@@ -225,15 +234,23 @@ class ClusterClient : public Commands<ClusterClient>,
  private:
   friend class TargetedCommands;
   friend class ClusterPipeline;
+  friend class ClusterWatch;
+  friend class RetryLoop;
+  friend class FanOut;
+  friend class NodeClient;
+  friend struct detail::ClusterClientAccess;  // tests and tools reach the internals through it
 
   struct TopologyAnswer;
 
+  // ---- pipelines and transactions (cluster_pipeline.cpp, cluster_wait.cpp, cluster_transaction.cpp)
   /// `targets`: the commands queued through ClusterPipeline::on(), by queue position.
   std::vector<Reply> run_pipeline(const std::vector<Command>& cmds,
                                   const std::vector<std::pair<std::size_t, Target>>& targets, bool raise_on_error);
-  /// A pipeline holding WAIT/WAITAOF: on one exclusive connection of its keys' primary
-  /// (cluster_wait.cpp).
+  /// A pipeline holding WAIT/WAITAOF: on one exclusive connection of its keys' primary.
   std::vector<Reply> run_wait_pipeline(const std::vector<Command>& cmds, bool raise_on_error);
+  std::vector<Reply> run_transaction(std::vector<Command>&& cmds, bool raise_on_error);
+
+  // ---- the slot map and dead-node detection (cluster_client_topology.cpp) -------------------
   std::error_code fetch_topology(Deadline deadline, Topology& out);
   TopologyAnswer query_topology(const NodeAddress& addr, Deadline deadline);
   void on_topology_swap(const Topology& before, const Topology& after);
@@ -248,34 +265,6 @@ class ClusterClient : public Commands<ClusterClient>,
   void mark_suspect(const NodeAddress& addr);
   /// CLUSTERDOWN / uncovered slot: have the watchdog refresh soon; nobody waits for it.
   void request_background_refresh();
-  RetryPolicy retry_policy() const noexcept;
-  [[noreturn]] void give_up(const Command& cmd, Outcome outcome, std::error_code ec, const NodeAddress& node,
-                            const std::string& last_problem);
-  Reply execute_on_slot(const Command& cmd, std::uint16_t slot, bool read_only, Deadline deadline);
-  Reply execute_on_one(const Command& cmd, const NodeAddress& node, Deadline deadline, bool any_primary);
-  Reply execute_split(const Command& cmd, MergePolicy merge, Deadline deadline);
-  NodeReplies execute_on_nodes(const std::vector<NodeAddress>& nodes, const Command& cmd, Deadline deadline);
-  std::vector<NodeAddress> resolve_target(const Target& target);
-  /// A read-only command's node in `shard`: round-robin over the primary and the replicas
-  /// readonly() enabled (all of them with read_from_replicas), else the primary.
-  NodeAddress pick_for_read(const Shard& shard);
-  /// Where a command that names no key and no target goes (the routing table's rule), for
-  /// execute() and pipelines alike.
-  struct KeylessRoute {
-    std::vector<NodeAddress> nodes;     ///< one node, or every node of a fan-out
-    std::optional<std::uint16_t> slot;  ///< ByChannel / BySlotArg: route by this slot instead
-    std::optional<MergePolicy> merge;   ///< a fan-out: how the node replies become one
-  };
-  KeylessRoute route_keyless(const Command& cmd, const CommandInfo* info);
-  /// A MOVED/ASK `reply` that `from` gave: patches the slot map for MOVED (a full refresh every
-  /// reinitialize_steps) or sets `ask_target` (one-shot, ASKING first) for ASK.
-  void follow_redirect(const Reply& reply, const NodeAddress& from, bool ask, std::uint64_t version,
-                       Deadline deadline, std::optional<NodeAddress>& ask_target);
-  NodeAddress random_primary();
-  Deadline deadline_for(const Command& cmd) const;
-  void backoff(int attempt, Deadline deadline);
-  void refresh_after_fault(std::uint64_t seen_version, Deadline deadline);
-  [[noreturn]] void fail(std::error_code ec, const NodeAddress& node, std::string_view what);
   /// The background fiber: periodic refresh, silence detection, refreshes while a node is
   /// suspect or the cluster is down (each at most once per fault_refresh_interval).
   void watchdog_loop();
@@ -283,13 +272,12 @@ class ClusterClient : public Commands<ClusterClient>,
 
   ClusterOptions options_;
   ClientStats stats_;  // before nodes_: their connections count into it
-  bool auto_flush_ = true;
-  std::unordered_map<NodeAddress, std::unique_ptr<NodeConnections>> nodes_;
+  std::unique_ptr<NodeRegistry> nodes_;
   std::unique_ptr<TopologyHolder> holder_;
-  NodeAddress default_node_;
   std::unique_ptr<NodeWatch> watch_;
-  std::uint64_t round_robin_ = 0;
-  int moved_since_refresh_ = 0;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<RetryLoop> retry_;
+  std::unique_ptr<FanOut> fan_out_;
   /// Why the last failed slot-map query failed, in the server's or parser's words with the node
   /// ("127.0.0.1:7000: ERR This instance has cluster support disabled"), for the error message.
   std::string topology_problem_;
@@ -298,16 +286,6 @@ class ClusterClient : public Commands<ClusterClient>,
   bool watchdog_idle_ = false;        // parked with no timer soon: wake it when work appears
   Parker* watchdog_sleeper_ = nullptr;
 
-  // ---- transactions and read mode (cluster_transaction.cpp, cluster_read_mode.cpp) -----------
-  friend class ClusterWatch;
-  std::vector<Reply> run_transaction(std::vector<Command>&& cmds, bool raise_on_error);
-  /// The connections to `address` for replica reads: READONLY ones (nodes_ when every connection
-  /// sends READONLY, read_from_replicas at construction; else readonly_nodes_).
-  NodeConnections& replica_node(const NodeAddress& address);
-  bool replica_reads_all_ = false;        // readonly(): every replica serves reads
-  std::set<NodeAddress> replica_reads_;   // readonly(nodes): these replicas serve reads
-  std::unordered_map<NodeAddress, std::unique_ptr<NodeConnections>> readonly_nodes_;
-
   Fiber watchdog_;
 };
 
@@ -315,8 +293,8 @@ class ClusterClient : public Commands<ClusterClient>,
 class TargetedCommands : public Commands<TargetedCommands> {
  public:
   template <class Parser>
-  std::map<NodeAddress, typename Parser::type> dispatch(Command&& cmd) {
-    std::map<NodeAddress, typename Parser::type> out;
+  PerNode<typename Parser::type> dispatch(Command&& cmd) {
+    PerNode<typename Parser::type> out;
     for (auto& [node, reply] : client_->execute_on(target_, cmd)) out.emplace(node, Parser::parse(std::move(reply)));
     return out;
   }

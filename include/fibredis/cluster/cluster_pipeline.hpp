@@ -16,7 +16,7 @@
 // Multi-key commands must keep their keys in one slot (CrossSlotError before anything is sent).
 //
 // Keyless commands are routed as ClusterClient::execute routes them (the routing table,
-// resp/command_info.hpp), never silently to one node: fan-out commands with a merge rule go to
+// cluster/command_route.hpp), never silently to one node: fan-out commands with a merge rule go to
 // every node of their rule and their replies are merged into one (DBSIZE summed over primaries,
 // KEYS concatenated, FLUSHALL all-OK, SCRIPT EXISTS AND-ed...), per-node commands (INFO, TIME,
 // CONFIG GET...) go to the default node, RANDOMKEY to a random primary, PUBLISH by its channel's

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +61,11 @@ struct NodeAddress {
 /// redirects) before the client connects to it: for NAT, port forwarding, or a proxy per node
 /// (redis-py's `address_remap`). Must be a pure function of its argument.
 using AddressMap = std::function<NodeAddress(const NodeAddress&)>;
+
+/// One answer per node, ordered by address: what every fan-out to a target returns
+/// (ClusterClient::execute_on, rc.on(target).<command>()).
+template <class T>
+using PerNode = std::map<NodeAddress, T>;
 
 }  // namespace fibredis
 

@@ -34,7 +34,7 @@
 #include <fibredis/errors.hpp>
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/reply.hpp>
-#include <fibredis/runtime/runtime.hpp>
+#include <fibredis/runtime/concurrently.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -88,27 +88,6 @@ std::string temporary_key(std::string_view dst, std::string_view label, std::siz
 
 /// Whether all the keys hash to one slot (true for none).
 bool one_slot(std::initializer_list<std::string_view> keys, const ArgList& more = {});
-
-/// Runs fn(i) for i in [0, n) in n fibers at once and waits for all; the first exception (by
-/// index) is rethrown after every fiber has finished.
-template <class F>
-void for_each_concurrently(std::size_t n, F&& fn) {
-  std::vector<std::exception_ptr> errors(n);
-  {
-    std::vector<Fiber> fibers;
-    fibers.reserve(n);
-    for (std::size_t i = 0; i < n; ++i)
-      fibers.emplace_back([&fn, &errors, i] {
-        try {
-          fn(i);
-        } catch (...) {
-          errors[i] = std::current_exception();
-        }
-      });
-  }  // Fiber's destructor joins
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
-}
 
 /// Members per write command when a helper fills its destination (keeps each command small).
 inline constexpr std::size_t kWriteChunk = 1000;
@@ -287,7 +266,7 @@ class NonAtomicCommands {
       if (!temps.empty()) self().del(temps);
     };
     try {
-      nonatomic::for_each_concurrently(sources.size(), [&](std::size_t i) {
+      detail::for_each_concurrently(sources.size(), [&](std::size_t i) {
         if (key_slot(src[i]) == slot) {
           names[i] = std::string(src[i]);
           return;
@@ -359,7 +338,7 @@ class NonAtomicCommands {
   std::vector<nonatomic::Members> fetch_sets(const ArgList& keys) {
     std::vector<nonatomic::Members> sets(keys.size());
     const Str* k = keys.begin();
-    nonatomic::for_each_concurrently(keys.size(), [&](std::size_t i) { sets[i] = self().smembers(k[i]); });
+    detail::for_each_concurrently(keys.size(), [&](std::size_t i) { sets[i] = self().smembers(k[i]); });
     return sets;
   }
 
@@ -396,7 +375,7 @@ class NonAtomicCommands {
       throw UsageError(std::string(inter ? "ZINTERSTORE" : "ZUNIONSTORE") + ": one weight per source key");
     std::vector<nonatomic::Scored> sets(keys.size());
     const Str* k = keys.begin();
-    nonatomic::for_each_concurrently(keys.size(), [&](std::size_t i) {
+    detail::for_each_concurrently(keys.size(), [&](std::size_t i) {
       Reply r = self().execute(Command{"ZRANGE", k[i], "0", "-1", "WITHSCORES"});
       if (r.is_error() && r.str().starts_with("WRONGTYPE")) {
         // The server's Z*STORE accepts plain sets (every member scores 1); so do we.

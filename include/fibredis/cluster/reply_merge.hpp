@@ -2,7 +2,7 @@
 #pragma once
 
 #include <fibredis/cluster/node_address.hpp>
-#include <fibredis/resp/command_info.hpp>
+#include <fibredis/cluster/command_route.hpp>
 #include <fibredis/resp/reply.hpp>
 
 #include <utility>

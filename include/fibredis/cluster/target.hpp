@@ -1,4 +1,7 @@
-// Target: where a keyless command goes (redis-py's target_nodes).
+// Target: where a keyless command goes (redis-py's target_nodes). Primaries, Replicas, AllNodes:
+// those of the current slot map; Random: one node of the map, picked uniformly at random each
+// call (a per-client generator seeded from std::random_device; not round-robin); Default: the
+// client's default node; or named nodes.
 //
 // @code
 //   rc.on(fibredis::Target::AllNodes).ping();                 // std::map<NodeAddress, std::string>

@@ -3,13 +3,11 @@
 // Per command (and per subcommand of the container commands: CONFIG GET, CLUSTER SLOTS, ...):
 // arity and key positions as the server's COMMAND reply states them, the flags the client acts
 // on (read-only → may go to a replica, blocking → exclusive connection and a longer deadline,
-// pub/sub, transaction), where a cluster client sends it and how fanned-out replies merge.
+// pub/sub, transaction). Where a cluster client sends a command and how fanned-out replies merge
+// is the cluster layer's (cluster/command_route.hpp), so that resp/ knows nothing of clusters.
 // Lookup is case-insensitive, allocation-free and a binary search over a sorted static table,
 // because it runs on every cluster call.
 //
-// The routing rules follow redis-py's RedisCluster (itself descended from redis-py-cluster) and,
-// where those are silent or disagree, the request/response policy tips Redis 7 publishes in
-// COMMAND. Each choice that is not obvious is explained next to its row in command_info.cpp.
 #pragma once
 
 #include <fibredis/resp/command.hpp>
@@ -22,43 +20,6 @@
 #include <vector>
 
 namespace fibredis {
-
-/// Where a cluster client sends a command when the caller names no target node.
-enum class RoutePolicy : std::uint8_t {
-  /// The slot of the first key (key_positions()); all keys must share that slot or the server
-  /// answers CROSSSLOT. A ByKey command that carries no key at all (EVAL with numkeys 0, FCALL
-  /// with no keys) goes to a random primary.
-  ByKey,
-  AllNodes,       ///< fan out to every node, primaries and replicas
-  AllPrimaries,   ///< fan out to every primary
-  RandomNode,     ///< any one node
-  RandomPrimary,  ///< any one primary (RANDOMKEY: a replica could answer with a stale key)
-  DefaultNode,    ///< the client's default node: keyless commands without a fan-out rule
-  /// The slot of the channel name, argument 1 (PUBLISH, SPUBLISH, the SUBSCRIBE family). Shard
-  /// channels must go to their slot's shard; classic channels may go anywhere but redis-py
-  /// routes them the same way so one channel's traffic stays on one node. Without a channel
-  /// argument (UNSUBSCRIBE from all): the default node.
-  ByChannel,
-  /// Refused in cluster mode; CommandInfo::blocked_reason says why. WAIT/WAITAOF (kOwnWrites)
-  /// are refused as lone calls by the single-node client too, and accepted inside pipelines.
-  Blocked,
-  /// Argument 2 is a slot number (CLUSTER COUNTKEYSINSLOT/GETKEYSINSLOT): the node serving that
-  /// slot. A malformed number is the server's to reject: send it to the default node.
-  BySlotArg,
-};
-
-/// How the replies of a fanned-out command (AllNodes, AllPrimaries) become one reply.
-/// Meaningless for the single-target policies, whose rows all say PerNode.
-enum class MergePolicy : std::uint8_t {
-  PerNode,       ///< no merge: the caller gets each node's reply, keyed by node
-  Sum,           ///< integer replies added (DBSIZE, PUBSUB NUMPAT)
-  Concat,        ///< array replies joined in node order (KEYS)
-  ConcatUnique,  ///< arrays joined, duplicates dropped (PUBSUB CHANNELS: a channel may have
-                 ///< subscribers on several nodes)
-  AllTrue,       ///< 0/1 arrays AND-ed element by element (SCRIPT EXISTS)
-  AllOk,         ///< +OK when every node says OK, else the first error (FLUSHALL)
-  First,         ///< any one reply: every node answers the same (SCRIPT LOAD's SHA1)
-};
 
 /// CommandInfo::flags bits. The first nine mirror the flags of COMMAND's reply.
 enum CommandFlag : std::uint32_t {
@@ -79,7 +40,7 @@ enum CommandFlag : std::uint32_t {
   kHasSubcommands = 1U << 11,  ///< a container (CONFIG, CLIENT, ...): look up arg 1 as well
   /// Answers about the writes its own connection carried before it (WAIT, WAITAOF): true only
   /// after those writes on the same connection, so the client accepts it only inside a batch
-  /// (client/wait_batch.hpp) and refuses it as a lone call (policy Blocked).
+  /// (client/wait_batch.hpp) and refuses it as a lone call.
   kOwnWrites = 1U << 12,
 };
 
@@ -111,9 +72,6 @@ struct CommandInfo {
   int last_key;           ///< as COMMAND: -1 = last argument, -2 = second to last
   int step;               ///< as COMMAND: distance between keys (2 for MSET)
   std::uint32_t flags;    ///< CommandFlag bits
-  RoutePolicy policy;
-  MergePolicy merge;
-  std::string_view blocked_reason = {};  ///< non-empty when policy == Blocked: for the UsageError
   KeyRule key_rule = KeyRule::Range;
   TimeoutRule timeout_rule = TimeoutRule::NoTimeout;
 

@@ -24,8 +24,6 @@ struct TransactionShape {
   std::optional<std::uint16_t> slot;  ///< of every keyed command; nullopt: no key at all
   WaitBatch waits;                    ///< trailing WAIT/WAITAOF (sent after EXEC)
   bool read_only = true;              ///< every command only reads: resending after a lost answer is harmless
-  std::chrono::milliseconds blocking{0};  ///< the block times of its blocking commands, added up
-  bool forever = false;                   ///< one of them blocks forever
 };
 
 /// Throws UsageError for a keyless command one node cannot answer for the cluster: a fan-out with

@@ -1,0 +1,26 @@
+// call_deadline: the one rule for how long a call may take — command_timeout, plus the block time
+// of every command the server may hold (BLPOP 5 → 5 s more), no deadline when one of them blocks
+// forever (BLPOP 0). Single commands, pipelines, WAIT batches and transactions of the cluster
+// client all use it; NodeConnections::deadline_for applies the same rule to a node's batch.
+#pragma once
+
+#include <fibredis/resp/command.hpp>
+#include <fibredis/runtime/deadline.hpp>
+
+#include <chrono>
+#include <cstddef>
+
+namespace fibredis {
+
+/// The deadline of a call that sends cmds[0..n) and starts now.
+inline Deadline call_deadline(std::chrono::milliseconds command_timeout, const Command* cmds, std::size_t n) noexcept {
+  auto budget = std::chrono::duration_cast<Clock::duration>(command_timeout);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!cmds[i].blocking) continue;
+    if (cmds[i].blocking->count() == 0) return kNoDeadline;  // the caller asked to wait forever
+    budget += *cmds[i].blocking;
+  }
+  return deadline_after(budget);
+}
+
+}  // namespace fibredis
