@@ -48,7 +48,11 @@ ClusterClient::ClusterClient(ClusterOptions options)
     : options_(std::move(options)),
       holder_(std::make_unique<TopologyHolder>(
           [this](Deadline d, Topology& t) { return fetch_topology(d, t); }, options_.min_refresh_interval,
-          [this](const Topology& before, const Topology& after) { on_topology_swap(before, after); })),
+          [this](const Topology& before, const Topology& after) { on_topology_swap(before, after); },
+          TopologyHolder::MovedPolicy{
+              .steps = options_.reinitialize_steps,
+              .max_interval = options_.refresh_interval.count() > 0 ? options_.refresh_interval
+                                                                    : TopologyHolder::MovedPolicy{}.max_interval})),
       watch_(std::make_unique<NodeWatch>(std::min(options_.suspect_after, options_.command_timeout),
                                          2 * options_.command_timeout)) {
   if (options_.startup_nodes.empty()) throw UsageError("ClusterClient needs at least one startup node");
@@ -407,11 +411,8 @@ void ClusterClient::follow_redirect(const Reply& reply, const NodeAddress& from,
     ask_target = to;
     return;
   }
-  if (++moved_since_refresh_ >= options_.reinitialize_steps) {
-    refresh_after_fault(version, deadline);
-  } else {
-    holder_->move_slot(r->slot, to);
-  }
+  // Patched at once; a full refresh only when the holder says one is due (its MOVED back-off).
+  if (holder_->moved(r->slot, to)) refresh_after_fault(version, deadline);
   // Go where the server says even if the refreshed map still disagrees (it converges).
   if (auto s = holder_->current()->shard_for_slot(r->slot); !s || !(s->primary == to)) holder_->move_slot(r->slot, to);
 }

@@ -187,7 +187,6 @@ void ClusterClient::refresh_topology() {
 }
 
 void ClusterClient::refresh_after_fault(std::uint64_t seen_version, Deadline deadline) {
-  moved_since_refresh_ = 0;
   holder_->refresh(seen_version, deadline);  // a failure here shows up as the retry's own error
 }
 

@@ -8,8 +8,14 @@
 
 namespace fibredis {
 
-TopologyHolder::TopologyHolder(Fetch fetch, std::chrono::milliseconds min_interval, OnSwap on_swap)
-    : fetch_(std::move(fetch)), on_swap_(std::move(on_swap)), min_interval_(min_interval) {}
+TopologyHolder::TopologyHolder(Fetch fetch, std::chrono::milliseconds min_interval, OnSwap on_swap,
+                               MovedPolicy moved_policy)
+    : fetch_(std::move(fetch)),
+      on_swap_(std::move(on_swap)),
+      min_interval_(min_interval),
+      moved_policy_(moved_policy),
+      moved_base_(std::max(min_interval, std::chrono::milliseconds(1))),
+      moved_interval_(moved_base_) {}
 
 std::error_code TopologyHolder::refresh(std::uint64_t seen_version, Deadline deadline) {
   if (current_ && version_ > seen_version) return {};  // someone refreshed since the caller looked
@@ -39,6 +45,7 @@ std::error_code TopologyHolder::refresh(std::uint64_t seen_version, Deadline dea
       std::shared_ptr<const Topology> before = std::move(current_);
       current_ = std::make_shared<const Topology>(std::move(fresh));
       ++version_;
+      moved_since_refresh_ = 0;
       if (on_swap_ && before) on_swap_(*before, *current_);
     }
   }
@@ -48,6 +55,24 @@ std::error_code TopologyHolder::refresh(std::uint64_t seen_version, Deadline dea
   waiters.swap(waiters_);
   for (Parker* p : waiters) p->unpark();
   return ec;
+}
+
+bool TopologyHolder::moved(std::uint16_t slot, const NodeAddress& owner) {
+  ++moved_replies_;
+  if (!current_) return false;
+  const Clock::time_point now = Clock::now();
+  if (now - last_moved_ > moved_policy_.max_interval) moved_interval_ = moved_base_;  // a new episode
+  last_moved_ = now;
+  const bool known_primary = current_->role_of(owner) == NodeRole::Primary;
+  move_slot(slot, owner);
+  ++moved_since_refresh_;
+  const bool wanted = !known_primary || (moved_policy_.steps > 0 && moved_since_refresh_ >= moved_policy_.steps);
+  if (!wanted || refreshing_) return false;
+  // The episode's first refresh goes at once (refresh() still keeps min_interval after the last).
+  if (moved_interval_ > moved_base_ && now - last_refresh_ < moved_interval_) return false;
+  moved_interval_ = std::min(moved_interval_ * 2, std::max(moved_policy_.max_interval, moved_base_));
+  ++moved_refreshes_;
+  return true;
 }
 
 void TopologyHolder::move_slot(std::uint16_t slot, const NodeAddress& owner) {

@@ -11,7 +11,8 @@
 // @endcode
 //
 // Every call: route (slot of its keys, or the command's fan-out rule) → send → on MOVED patch the
-// slot and retry at the named node (a full refresh every reinitialize_steps MOVEDs), on ASK send
+// slot and retry at the named node (a full refresh after reinitialize_steps MOVEDs, backing off
+// while they keep coming: TopologyHolder::moved), on ASK send
 // ASKING + the command to the target once, on TRYAGAIN/LOADING back off, on CLUSTERDOWN or an
 // uncovered slot back off (the map is re-read in the background, once per client), on
 // MASTERDOWN/READONLY refresh the map (single-flight) and retry; on a connection error or a
@@ -267,8 +268,8 @@ class ClusterClient : public Commands<ClusterClient>,
     std::optional<MergePolicy> merge;   ///< a fan-out: how the node replies become one
   };
   KeylessRoute route_keyless(const Command& cmd, const CommandInfo* info);
-  /// A MOVED/ASK `reply` that `from` gave: patches the slot map for MOVED (a full refresh every
-  /// reinitialize_steps) or sets `ask_target` (one-shot, ASKING first) for ASK.
+  /// A MOVED/ASK `reply` that `from` gave: patches the slot map for MOVED (and refreshes it when
+  /// TopologyHolder::moved says one is due) or sets `ask_target` (one-shot, ASKING first) for ASK.
   void follow_redirect(const Reply& reply, const NodeAddress& from, bool ask, std::uint64_t version,
                        Deadline deadline, std::optional<NodeAddress>& ask_target);
   NodeAddress random_primary();
@@ -289,7 +290,6 @@ class ClusterClient : public Commands<ClusterClient>,
   NodeAddress default_node_;
   std::unique_ptr<NodeWatch> watch_;
   std::uint64_t round_robin_ = 0;
-  int moved_since_refresh_ = 0;
   /// Why the last failed slot-map query failed, in the server's or parser's words with the node
   /// ("127.0.0.1:7000: ERR This instance has cluster support disabled"), for the error message.
   std::string topology_problem_;
