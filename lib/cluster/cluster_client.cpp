@@ -52,7 +52,8 @@ ClusterClient::ClusterClient(ClusterOptions options)
           TopologyHolder::MovedPolicy{
               .steps = options_.reinitialize_steps,
               .max_interval = options_.refresh_interval.count() > 0 ? options_.refresh_interval
-                                                                    : TopologyHolder::MovedPolicy{}.max_interval})),
+                                                                    : TopologyHolder::MovedPolicy{}.max_interval},
+          options_.fault_refresh_interval)),
       watch_(std::make_unique<NodeWatch>(std::min(options_.suspect_after, options_.command_timeout),
                                          2 * options_.command_timeout)) {
   if (options_.startup_nodes.empty()) throw UsageError("ClusterClient needs at least one startup node");

@@ -9,11 +9,13 @@
 namespace fibredis {
 
 TopologyHolder::TopologyHolder(Fetch fetch, std::chrono::milliseconds min_interval, OnSwap on_swap,
-                               MovedPolicy moved_policy)
+                               MovedPolicy moved_policy, std::chrono::milliseconds unchanged_max_interval)
     : fetch_(std::move(fetch)),
       on_swap_(std::move(on_swap)),
       min_interval_(min_interval),
       moved_policy_(moved_policy),
+      unchanged_max_(std::max(unchanged_max_interval, min_interval)),
+      gap_(min_interval),
       moved_base_(std::max(min_interval, std::chrono::milliseconds(1))),
       moved_interval_(moved_base_) {}
 
@@ -31,9 +33,10 @@ std::error_code TopologyHolder::refresh(std::uint64_t seen_version, Deadline dea
   refreshing_ = true;
   // Rate limit: a caller arriving right after a refresh waits out the rest of the interval, and
   // callers arriving meanwhile queue behind it instead of starting their own.
-  const Clock::time_point allowed = last_refresh_ + min_interval_;
+  const Clock::time_point allowed = last_refresh_ + gap_;
   if (current_ && Clock::now() < allowed) boost::this_fiber::sleep_until(std::min(allowed, deadline));
   std::error_code ec;
+  bool changed = false;
   if (expired(deadline)) {
     ec = make_error_code(errc::timeout);
   } else {
@@ -44,11 +47,16 @@ std::error_code TopologyHolder::refresh(std::uint64_t seen_version, Deadline dea
     if (!ec) {
       std::shared_ptr<const Topology> before = std::move(current_);
       current_ = std::make_shared<const Topology>(std::move(fresh));
+      changed = !before || !before->same_layout(*current_);
       ++version_;
       moved_since_refresh_ = 0;
       if (on_swap_ && before) on_swap_(*before, *current_);
     }
   }
+  // Nothing new (or no answer): the cluster has not moved yet, so asking again at once would
+  // only repeat it; the gap doubles. Something new: back to min_interval, a change may follow.
+  gap_ = changed ? min_interval_
+                 : std::min(std::max(gap_ * 2, moved_base_), std::max(unchanged_max_, min_interval_));
   last_error_ = ec;
   refreshing_ = false;
   std::deque<Parker*> waiters;

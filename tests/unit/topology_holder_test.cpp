@@ -150,3 +150,33 @@ TEST_CASE("TopologyHolder: no MOVED makes a refresh due while one is running", "
     CHECK(holder.moved_refreshes() == 0);
   });
 }
+
+TEST_CASE("TopologyHolder: refreshes that change nothing space out; a change brings the pace back", "[topology_holder]") {
+  Runtime rt;
+  rt.run([] {
+    std::uint16_t second = 7001;
+    TopologyHolder holder(
+        [&](Deadline, Topology& out) -> std::error_code {
+          out = two_shards(7000, second);
+          return {};
+        },
+        10ms, {}, {}, 80ms);
+    REQUIRE_FALSE(holder.refresh_now(deadline_after(1s)));
+    // Callers asking again and again while the cluster has not changed (a dead primary not yet
+    // failed over): the gap doubles from 10 ms to 80 ms, so 600 ms cost about 3 + 600 / 80.
+    const auto end = Clock::now() + 600ms;
+    const std::uint64_t before = holder.refreshes();
+    while (Clock::now() < end) CHECK_FALSE(holder.refresh_now(deadline_after(1s)));
+    const std::uint64_t unchanged = holder.refreshes() - before;
+    CHECK(unchanged >= 4);
+    CHECK(unchanged <= 13);  // 60 at a steady 10 ms
+    // The failover happens: the next refresh (at most 80 ms later) shows it, and the one after
+    // it may follow after the base gap again.
+    second = 7004;
+    REQUIRE_FALSE(holder.refresh_now(deadline_after(1s)));
+    CHECK(holder.current()->shard_for_slot(9000)->primary.port == 7004);
+    const auto t0 = Clock::now();
+    REQUIRE_FALSE(holder.refresh_now(deadline_after(1s)));
+    CHECK(Clock::now() - t0 < 60ms);
+  });
+}

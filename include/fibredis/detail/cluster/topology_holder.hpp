@@ -45,8 +45,14 @@ class TopologyHolder {
 
   using MovedPolicy = MovedRefreshPolicy;
 
+  /// `unchanged_max_interval`: a refresh that changed nothing routing depends on (same_layout:
+  /// a node down but not failed over yet, while its callers keep asking) doubles the gap before
+  /// the next one, from min_interval up to this (so a failover costs a refresh per this interval,
+  /// not one per min_interval); a refresh that changed something resets it. Zero: every gap is
+  /// min_interval.
   TopologyHolder(Fetch fetch, std::chrono::milliseconds min_interval, OnSwap on_swap = {},
-                 MovedPolicy moved_policy = {});
+                 MovedPolicy moved_policy = {},
+                 std::chrono::milliseconds unchanged_max_interval = std::chrono::milliseconds(0));
 
   /// The snapshot in force; cheap (a shared_ptr copy), immutable, safe to keep across suspensions.
   std::shared_ptr<const Topology> current() const noexcept { return current_; }
@@ -56,7 +62,8 @@ class TopologyHolder {
   std::uint64_t version() const noexcept { return version_; }
 
   /// Makes sure the map is newer than `seen_version`: returns at once if it already is, waits for
-  /// a refresh in flight, or runs one (no sooner than min_interval after the last). Waits within
+  /// a refresh in flight, or runs one (no sooner than the gap after the last: min_interval, or
+  /// up to unchanged_max_interval after refreshes that changed nothing). Waits within
   /// `deadline`. Errors: the fetch's error, errc::timeout.
   std::error_code refresh(std::uint64_t seen_version, Deadline deadline);
   /// Unconditional refresh (startup, the periodic timer); still single-flight.
@@ -95,6 +102,8 @@ class TopologyHolder {
   OnSwap on_swap_;
   std::chrono::milliseconds min_interval_;
   MovedPolicy moved_policy_;
+  std::chrono::milliseconds unchanged_max_;
+  std::chrono::milliseconds gap_;  // the least time from the last refresh to the next
   std::shared_ptr<const Topology> current_;
   std::uint64_t version_ = 0;
   std::uint64_t refreshes_ = 0;
