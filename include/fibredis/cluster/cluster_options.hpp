@@ -65,6 +65,9 @@ struct ClusterOptions {
   /// SHARDS + CLUSTER INFO per interval per client). Zero: only on demand and on faults.
   std::chrono::milliseconds refresh_interval{5000};
   /// Two on-demand refreshes are at least this far apart; callers in between share the last one.
+  /// After a refresh that changed nothing (a dead primary not yet failed over, its callers asking
+  /// again) the gap doubles, up to fault_refresh_interval; a refresh that changed something
+  /// resets it.
   std::chrono::milliseconds min_refresh_interval{50};
   /// While a node is suspect (below), or the cluster answers CLUSTERDOWN / leaves a slot
   /// uncovered, the slot map is re-read this often, once per client however many callers wait.
