@@ -53,7 +53,12 @@ ClusterClient::ClusterClient(ClusterOptions options)
       nodes_(std::make_unique<NodeRegistry>(options_, &stats_)),
       holder_(std::make_unique<TopologyHolder>(
           [this](Deadline d, Topology& t) { return fetch_topology(d, t); }, options_.min_refresh_interval,
-          [this](const Topology& before, const Topology& after) { on_topology_swap(before, after); })),
+          [this](const Topology& before, const Topology& after) { on_topology_swap(before, after); },
+          TopologyHolder::MovedPolicy{
+              .steps = options_.reinitialize_steps,
+              .max_interval = options_.refresh_interval.count() > 0 ? options_.refresh_interval
+                                                                    : TopologyHolder::MovedPolicy{}.max_interval},
+          options_.fault_refresh_interval)),
       watch_(std::make_unique<NodeWatch>(std::min(options_.suspect_after, options_.command_timeout),
                                          2 * options_.command_timeout)),
       router_(std::make_unique<Router>(*holder_, options_.read_from_replicas)),

@@ -179,9 +179,10 @@ std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds,
     const PipelinePlan::RoundSummary summary = plan.finish_round();
     stats_.redirects += summary.redirects;
     stats_.retries += summary.retries - summary.redirects;
-    for (const PipelinePlan::SlotMove& m : summary.moved) holder_->move_slot(m.slot, m.node);
+    bool refresh_due = summary.refresh_topology;
+    for (const PipelinePlan::SlotMove& m : summary.moved) refresh_due = holder_->moved(m.slot, m.node) || refresh_due;
     for (const NodeAddress& n : summary.suspects) mark_suspect(n);
-    if (summary.refresh_topology) retry_->refresh_after_fault(version, deadline);
+    if (refresh_due) retry_->refresh_after_fault(version, deadline);
     if (summary.refresh_background) request_background_refresh();
     if (summary.back_off && !plan.done()) retry_->backoff(round, deadline);
     if (!plan.done() && expired(deadline)) plan.give_up();

@@ -117,17 +117,13 @@ void RetryLoop::follow_redirect(const Reply& reply, const NodeAddress& from, boo
     ask_target = to;
     return;
   }
-  if (++moved_since_refresh_ >= c_.options_.reinitialize_steps) {
-    refresh_after_fault(version, deadline);
-  } else {
-    c_.holder_->move_slot(r->slot, to);
-  }
+  // Patched at once; a full refresh only when the holder says one is due (its MOVED back-off).
+  if (c_.holder_->moved(r->slot, to)) refresh_after_fault(version, deadline);
   // Go where the server says even if the refreshed map still disagrees (it converges).
   if (auto s = c_.holder_->current()->shard_for_slot(r->slot); !s || !(s->primary == to)) c_.holder_->move_slot(r->slot, to);
 }
 
 void RetryLoop::refresh_after_fault(std::uint64_t seen_version, Deadline deadline) {
-  moved_since_refresh_ = 0;
   c_.holder_->refresh(seen_version, deadline);  // a failure here shows up as the retry's own error
 }
 

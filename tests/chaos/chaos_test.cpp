@@ -14,6 +14,7 @@
 #include "support/servers.hpp"
 
 #include <fibredis/fibredis.hpp>
+#include <fibredis/detail/cluster/topology_holder.hpp>
 
 #include <boost/fiber/operations.hpp>
 
@@ -239,6 +240,8 @@ void run_scenario(const std::string& name, const std::function<void(Injection&)>
   rt.run([&] {
     ClusterClient rc(co);
     const std::uint64_t refreshes0 = rc.stats().refreshes;
+    const std::uint64_t moved0 = rc.topology_holder().moved_replies();
+    const std::uint64_t moved_refreshes0 = rc.topology_holder().moved_refreshes();
     Workload w(rc, wo);
     w.start();
     started = Clock::now();
@@ -259,6 +262,8 @@ void run_scenario(const std::string& name, const std::function<void(Injection&)>
     w.stop();
     if (thread_error) std::rethrow_exception(thread_error);
     out.topology_queries = rc.stats().refreshes - refreshes0;
+    out.moved = rc.topology_holder().moved_replies() - moved0;
+    out.moved_refreshes = rc.topology_holder().moved_refreshes() - moved_refreshes0;
     w.caller_figures(in.fault_start, out);
 
     // The cluster must settle before the read-back (a failed-over primary rejoins as a replica).
@@ -293,6 +298,10 @@ void run_scenario(const std::string& name, const std::function<void(Injection&)>
       failover_s > 0 ? (std::to_string(failover_s).substr(0, 4) + " s").c_str() : "-", out.recovery_s,
       static_cast<unsigned long long>(out.topology_queries));
   std::fflush(stdout);
+  // Off the table (stderr): what the topology queries came from.
+  std::fprintf(stderr, "[%s] %llu MOVED replies; %llu of the %llu topology queries made due by MOVEDs\n", name.c_str(),
+               static_cast<unsigned long long>(out.moved), static_cast<unsigned long long>(out.moved_refreshes),
+               static_cast<unsigned long long>(out.topology_queries));
 
   CHECK(out.calls > 1000);
   CHECK(out.acked_strings > 100);

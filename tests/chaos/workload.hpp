@@ -47,6 +47,8 @@ struct Outcome {
   std::uint64_t past_deadline = 0;       ///< calls longer than the deadline + kDeadlineSlack
   double recovery_s = 0;  ///< fault start -> end of the last call that failed or took > 1 s
   std::uint64_t topology_queries = 0;    ///< full slot-map refreshes of the client
+  std::uint64_t moved = 0;               ///< MOVED replies the client followed
+  std::uint64_t moved_refreshes = 0;     ///< of the topology queries, those MOVEDs made due
   Clock::time_point last_bad_call{};
 };
 

@@ -1,8 +1,9 @@
 // Pub/sub on a real 3 + 3 cluster: ClusterPubSub subscribers on 100 channels over all slots get
 // exactly what was published, a pattern only what matches, replica subscriptions with
 // read_from_replicas; sharded pub/sub values, then (fresh clusters) a shard subscriber across a
-// slot move and a CLUSTER FAILOVER of its shard, and keyspace events across a slot move and a
-// failover that makes a new primary.
+// `redis-cli --cluster reshard` that moves its channel's slot and a CLUSTER FAILOVER of its
+// shard, keyspace events across a reshard and a failover that makes a new primary, and a
+// ClusterPubSub whose node is killed (kill -9) and which carries on at the promoted replica.
 #include <catch2/catch.hpp>
 
 #include <fibredis/fibredis.hpp>
@@ -13,6 +14,8 @@
 #include "support/servers.hpp"
 
 #include <boost/fiber/operations.hpp>
+
+#include <signal.h>
 
 #include <algorithm>
 #include <chrono>
@@ -47,24 +50,56 @@ std::string channel_on(ClusterClient& rc, std::uint16_t port, const std::string&
   return {};
 }
 
-// Publishes numbered messages to one shard channel every `every` until stopped, remembering when
-// each publish started and whether it was acknowledged.
+// The `count` lowest slots the primary on `port` serves: the ones `redis-cli --cluster reshard
+// --cluster-slots count` moves away from it.
+std::set<std::uint16_t> lowest_slots_of(ClusterClient& rc, std::uint16_t port, std::size_t count) {
+  std::set<std::uint16_t> out;
+  const auto topo = rc.topology();
+  for (std::uint16_t s = 0; s < fibredis::kSlotCount && out.size() < count; ++s) {
+    const fibredis::Shard* shard = topo->shard_for_slot(s);
+    if (shard != nullptr && shard->primary == NodeAddress{"127.0.0.1", port}) out.insert(s);
+  }
+  return out;
+}
+
+// A name starting with `prefix` whose slot is one of `slots`, past the first few of them (so the
+// reshard is already under way when it reaches it).
+std::string name_in(const std::set<std::uint16_t>& slots, const std::string& prefix) {
+  REQUIRE(slots.size() >= 20);
+  const std::uint16_t after = *std::next(slots.begin(), 10);
+  for (int i = 0; i < 1'000'000; ++i) {
+    std::string name = prefix + std::to_string(i);
+    const std::uint16_t s = fibredis::key_slot(name);
+    if (s > after && slots.count(s) != 0) return name;
+  }
+  FAIL("no name in the slots");
+  return {};
+}
+
+// Publishes numbered messages to one channel (SPUBLISH, or PUBLISH with `sharded` false) every
+// 5 ms until stopped, remembering when each publish started and whether it was acknowledged.
 struct ShardPublisher {
   ClusterClient& rc;
   std::string channel;
+  bool sharded = true;
   std::vector<SteadyClock::time_point> started;
   std::vector<bool> acked;
   bool stop = false;
   fibredis::Fiber fiber;
 
-  ShardPublisher(ClusterClient& c, std::string ch) : rc(c), channel(std::move(ch)) {
+  ShardPublisher(ClusterClient& c, std::string ch, bool shard_channel = true)
+      : rc(c), channel(std::move(ch)), sharded(shard_channel) {
     fiber = fibredis::Fiber([this] {
       while (!stop) {
         const std::size_t i = started.size();
         started.push_back(SteadyClock::now());
         acked.push_back(false);
         try {
-          rc.spublish(channel, std::to_string(i));
+          if (sharded) {
+            rc.spublish(channel, std::to_string(i));
+          } else {
+            rc.publish(channel, std::to_string(i));
+          }
           acked[i] = true;
         } catch (const fibredis::Error&) {
           // Counted below: an unacknowledged publish may or may not have been delivered.
@@ -224,7 +259,7 @@ TEST_CASE("ShardedPubSub: channels on every shard get exactly their SPUBLISHed m
   });
 }
 
-TEST_CASE("ShardedPubSub: follows its channel across a slot move and a CLUSTER FAILOVER of its shard",
+TEST_CASE("ShardedPubSub: follows its channel across a redis-cli reshard and a CLUSTER FAILOVER of its shard",
           "[pubsub][cluster][faults]") {
   test::FreshCluster cluster;
   const test::ClusterInfo& c = cluster.info;
@@ -235,8 +270,8 @@ TEST_CASE("ShardedPubSub: follows its channel across a slot move and a CLUSTER F
     fibredis::ClusterOptions o = test::options_for(c);
     o.connect_timeout = 1000ms;
     ClusterClient rc(o);
-    const std::string ch = channel_on(rc, from, "moving:");
-    const std::uint16_t slot = fibredis::key_slot(ch);
+    // The channel sits in one of the 200 slots the reshard moves, past its first few.
+    const std::string ch = name_in(lowest_slots_of(rc, from, 200), "moving:");
     fibredis::ShardedPubSub ps = rc.sharded_pubsub();
     ps.ssubscribe(ch);
     test::Inbox in(ps);
@@ -244,13 +279,16 @@ TEST_CASE("ShardedPubSub: follows its channel across a slot move and a CLUSTER F
     ShardPublisher pub(rc, ch);
     boost::this_fiber::sleep_for(300ms);
 
-    // 1. The slot moves to another primary (the server sends `sunsubscribe` when it loses it).
+    // 1. `redis-cli --cluster reshard` moves 200 slots, the channel's among them, to another
+    // primary (the server sends `sunsubscribe` when it loses the slot).
     const auto t_move = SteadyClock::now();
     bool moved = false;
+    std::string reshard_out;
     {
-      test::OffThread op([&] { moved = test::move_slot(c, slot, from, to); });
-      REQUIRE(op.wait(60s));
+      test::OffThread op([&] { reshard_out = test::reshard(from, to, 200, moved); });
+      REQUIRE(op.wait(90s));
     }
+    INFO(reshard_out);
     REQUIRE(moved);
     REQUIRE(test::fiber_wait_until([&] { return !in.gaps.empty(); }, 10s));
     CHECK(ps.node_of(ch) == NodeAddress{"127.0.0.1", to});
@@ -296,7 +334,7 @@ TEST_CASE("ShardedPubSub: follows its channel across a slot move and a CLUSTER F
       CHECK(g.channels == std::vector<std::string>{ch});
       CHECK(g.until >= g.since);
     }
-    std::cout << "[sharded] slot move at +0 ms, failover at +" << ms(t_failover - t_move) << " ms; "
+    std::cout << "[sharded] redis-cli reshard of 200 slots at +0 ms, failover at +" << ms(t_failover - t_move) << " ms; "
               << in.gaps.size() << " gap events:";
     for (const auto& g : in.gaps) std::cout << " [" << g.data << " " << ms(g.until - g.since) << " ms @" << g.node << "]";
     std::cout << "\n[sharded] " << pub.started.size() << " published (" << unacked << " unacknowledged), "
@@ -305,7 +343,8 @@ TEST_CASE("ShardedPubSub: follows its channel across a slot move and a CLUSTER F
   });
 }
 
-TEST_CASE("KeyspaceEvents: events from every primary, across a slot move and a failover", "[pubsub][cluster][faults]") {
+TEST_CASE("KeyspaceEvents: events from every primary, across a redis-cli reshard and a failover",
+          "[pubsub][cluster][faults]") {
   test::FreshCluster cluster;
   const test::ClusterInfo& c = cluster.info;
   const std::uint16_t from = c.ports[0], to = c.ports[1], failing = c.ports[2];
@@ -323,16 +362,19 @@ TEST_CASE("KeyspaceEvents: events from every primary, across a slot move and a f
     REQUIRE(test::fiber_wait_until([&] { return ev.subscribed(); }, 5s));
     CHECK(in.count(MessageKind::PSubscribe) == 3);
 
-    // A key in a slot that will move, then the move and a failover of another shard.
-    const std::string moved_key = channel_on(rc, from, "ks:moved:");
+    // A key in a slot that will move, then `redis-cli --cluster reshard` of 200 slots (that one
+    // among them) and a failover of another shard.
+    const std::string moved_key = name_in(lowest_slots_of(rc, from, 200), "ks:moved:");
     bool moved = false, flipped = false;
+    std::string reshard_out;
     {
       test::OffThread op([&] {
-        moved = test::move_slot(c, fibredis::key_slot(moved_key), from, to);
+        reshard_out = test::reshard(from, to, 200, moved);
         flipped = test::manual_failover(promoted, failing);
       });
-      REQUIRE(op.wait(90s));
+      REQUIRE(op.wait(120s));
     }
+    INFO(reshard_out);
     REQUIRE(moved);
     REQUIRE(flipped);
     const NodeAddress new_primary{"127.0.0.1", promoted};
@@ -365,7 +407,76 @@ TEST_CASE("KeyspaceEvents: events from every primary, across a slot move and a f
     bool new_primary_gap = false;
     for (const auto& g : in.gaps) new_primary_gap = new_primary_gap || (g.data == "new primary" && g.node == new_primary.to_string());
     CHECK(new_primary_gap);
-    std::cout << "[keyspace] " << seen.size() << " keys written on " << nodes.size() << " primaries after a slot move and a failover, "
+    std::cout << "[keyspace] " << seen.size() << " keys written on " << nodes.size() << " primaries after a redis-cli reshard and a failover, "
               << in.data_count() << " events, " << in.gaps.size() << " gap events\n";
+  });
+}
+
+TEST_CASE("ClusterPubSub: its node killed (kill -9), it re-subscribes at the promoted replica and reports the gap",
+          "[pubsub][cluster][faults]") {
+  test::FreshCluster cluster;
+  const test::ClusterInfo& c = cluster.info;
+  const std::uint16_t victim = c.ports[0];
+  const std::uint16_t replica = test::replica_of(c, victim);
+  const NodeAddress promoted{"127.0.0.1", replica};
+  Runtime rt;
+  rt.run([&] {
+    fibredis::ClusterOptions o = test::options_for(c);
+    o.startup_nodes = {{c.host, c.ports[1]}};  // not the node that dies
+    o.connect_timeout = 1000ms;
+    ClusterClient rc(o);
+    const std::string ch = channel_on(rc, victim, "dying:");
+    ClusterPubSub ps = rc.pubsub();
+    ps.subscribe(ch);
+    CHECK(ps.address() == NodeAddress{"127.0.0.1", victim}.to_string());  // the seed rule: the slot's primary
+    test::Inbox in(ps);
+    REQUIRE(test::fiber_wait_until([&] { return in.count(MessageKind::Subscribe) == 1; }, 5s));
+    ShardPublisher pub(rc, ch, /*shard_channel=*/false);
+    boost::this_fiber::sleep_for(300ms);
+
+    // kill -9 of the subscriber's node: its replica takes over after cluster-node-timeout.
+    const auto t_kill = SteadyClock::now();
+    bool killed = false;
+    {
+      test::OffThread op([&] { killed = ::kill(test::server_pid(victim), SIGKILL) == 0; });
+      REQUIRE(op.wait(30s));
+    }
+    REQUIRE(killed);
+    REQUIRE(test::fiber_wait_until([&] { return !in.gaps.empty(); }, 30s));
+    CHECK(ps.address() == promoted.to_string());
+    CHECK(ps.reconnects() >= 1);
+    CHECK(rc.get_node_from_key(ch) == promoted);
+    boost::this_fiber::sleep_for(1000ms);
+    pub.finish();
+    boost::this_fiber::sleep_for(300ms);
+    in.stop();
+
+    REQUIRE(in.gaps.size() == 1);
+    const Message& gap = in.gaps.front();
+    CHECK(gap.data == "reconnected");
+    CHECK(gap.node == promoted.to_string());
+    CHECK(gap.channels == std::vector<std::string>{ch});
+    CHECK(gap.since >= t_kill);
+    CHECK(gap.until >= gap.since);
+    std::set<int> got;
+    std::size_t dup = 0;
+    for (const auto& d : in.data[ch]) dup += got.insert(std::stoi(d)).second ? 0 : 1;
+    std::size_t after = 0, during = 0, unacked = 0, missing_after = 0;
+    for (std::size_t i = 0; i < pub.started.size(); ++i) {
+      const bool arrived = got.count(static_cast<int>(i)) != 0;
+      unacked += pub.acked[i] ? 0 : 1;
+      if (pub.started[i] >= gap.since - 100ms && pub.started[i] <= gap.until) ++during;
+      if (pub.started[i] > gap.until && pub.acked[i]) {
+        ++after;
+        missing_after += arrived ? 0 : 1;
+      }
+    }
+    CHECK(dup == 0);
+    CHECK(after > 20);
+    CHECK(missing_after == 0);  // every message published after the re-subscription arrives
+    std::cout << "[pubsub-kill] node killed at +0 ms, gap " << ms(gap.since - t_kill) << " .. "
+              << ms(gap.until - t_kill) << " ms, re-subscribed at " << gap.node << "; " << pub.started.size()
+              << " published (" << unacked << " unacknowledged), " << during << " during the gap, " << after
+              << " after it, " << missing_after << " of those missing\n";
   });
 }

@@ -121,4 +121,20 @@ inline bool move_slot(const ClusterInfo& c, std::uint16_t slot, std::uint16_t fr
   return true;
 }
 
+/// `redis-cli --cluster reshard` of `count` slots from the primary on `from` to the primary on
+/// `to`, keys and all, as an operator does it (redis-cli takes the source's lowest `count`
+/// slots; each one IMPORTING/MIGRATING, MIGRATE, then SETSLOT NODE on every primary). Run it off
+/// the fiber thread. Returns redis-cli's output; `ok` says whether it ran without an [ERR].
+inline std::string reshard(std::uint16_t from, std::uint16_t to, int count, bool& ok) {
+  const std::string from_id = redis_cli(from, "CLUSTER MYID"), to_id = redis_cli(to, "CLUSTER MYID");
+  ok = false;
+  if (from_id.empty() || to_id.empty()) return "no node id";
+  // redis_cli() bounds the run to 60 s; a few hundred slots take a few seconds.
+  const std::string out = redis_cli(from, "--cluster reshard 127.0.0.1:" + std::to_string(from) + " --cluster-from " +
+                                              from_id + " --cluster-to " + to_id + " --cluster-slots " +
+                                              std::to_string(count) + " --cluster-yes");
+  ok = out.find("[ERR]") == std::string::npos && out.find("Moving slot") != std::string::npos;
+  return out;
+}
+
 }  // namespace fibredis::test

@@ -11,7 +11,8 @@
 // @endcode
 //
 // Every call: route (slot of its keys, or the command's fan-out rule) → send → on MOVED patch the
-// slot and retry at the named node (a full refresh every reinitialize_steps MOVEDs), on ASK send
+// slot and retry at the named node (a full refresh after reinitialize_steps MOVEDs, backing off
+// while they keep coming: TopologyHolder::moved), on ASK send
 // ASKING + the command to the target once, on TRYAGAIN/LOADING back off, on CLUSTERDOWN or an
 // uncovered slot back off (the map is re-read in the background, once per client), on
 // MASTERDOWN/READONLY refresh the map (single-flight) and retry; on a connection error or a

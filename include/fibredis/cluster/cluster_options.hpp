@@ -49,7 +49,11 @@ struct ClusterOptions {
   /// caller gets the TimeoutError/ConnectionError and decides. Commands known unwritten and
   /// read-only commands are retried either way (docs/CLUSTER.md, "Retry semantics").
   bool retry_unknown_writes = true;
-  /// After this many MOVED replies, refresh the whole slot map instead of patching one slot.
+  /// Every MOVED patches its slot at once. This many MOVED replies since the last full refresh
+  /// make one due (so a stale map heals at once); while MOVEDs keep coming after it (a reshard
+  /// moves slot after slot) the next such refresh waits twice as long, from min_refresh_interval
+  /// up to refresh_interval (5 s when that is zero). A MOVED to a node that is no primary of the
+  /// map (a failover) makes one due by itself. Zero or less: MOVED counts make none.
   int reinitialize_steps = 5;
   /// Accept a slot map with holes (cluster-require-full-coverage no): commands on uncovered slots
   /// fail with SlotNotCoveredError instead of the whole client failing to start.
@@ -61,6 +65,9 @@ struct ClusterOptions {
   /// SHARDS + CLUSTER INFO per interval per client). Zero: only on demand and on faults.
   std::chrono::milliseconds refresh_interval{5000};
   /// Two on-demand refreshes are at least this far apart; callers in between share the last one.
+  /// After a refresh that changed nothing (a dead primary not yet failed over, its callers asking
+  /// again) the gap doubles, up to fault_refresh_interval; a refresh that changed something
+  /// resets it.
   std::chrono::milliseconds min_refresh_interval{50};
   /// While a node is suspect (below), or the cluster answers CLUSTERDOWN / leaves a slot
   /// uncovered, the slot map is re-read this often, once per client however many callers wait.

@@ -16,8 +16,9 @@
 // only; a pattern hashes to no node (it is routed by its own text, which means nothing) but
 // receives matching messages from the whole cluster anyway; PUBSUB CHANNELS/NUMSUB are per node.
 // On reconnect (see PubSub) the node is chosen again from the current slot map, refreshed first,
-// so a subscriber whose node failed moves to the shard's new primary, and the Gap event says what
-// may have been lost. Everything else is PubSub's (client/pubsub.hpp).
+// so a subscriber whose node failed moves to the shard's new primary (while no node serves the
+// slot, between a primary's death and its replica's promotion, it retries the node it was on
+// rather than settle on another shard's), and the Gap event says what may have been lost. Everything else is PubSub's (client/pubsub.hpp).
 #pragma once
 
 #include <fibredis/client/pubsub.hpp>

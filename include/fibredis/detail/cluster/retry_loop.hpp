@@ -1,6 +1,6 @@
 // RetryLoop: one cluster command (or transaction, or WATCH) until it has its answer. Send, classify
 // the outcome, ask decide() (detail/cluster/retry_policy.hpp) what next, and do it: follow MOVED
-// (patch the slot map, a full refresh every reinitialize_steps) and ASK (ASKING + the command,
+// (patch the slot map; a full refresh when the holder's MOVED back-off says one is due) and ASK (ASKING + the command,
 // once), refresh the map after a fault, back off, give up with the error the last fault deserves.
 // One deadline bounds the whole loop. Internal: not installed.
 #pragma once
@@ -49,8 +49,8 @@ class RetryLoop {
                    const NodeAddress& target, const Reply* answer, std::uint64_t version, Deadline deadline,
                    RetryState& s);
 
-  /// A MOVED/ASK `reply` that `from` gave: patches the slot map for MOVED (a full refresh every
-  /// reinitialize_steps) or sets `ask_target` (one-shot, ASKING first) for ASK.
+  /// A MOVED/ASK `reply` that `from` gave: patches the slot map for MOVED (and refreshes it when
+  /// TopologyHolder::moved says one is due) or sets `ask_target` (one-shot, ASKING first) for ASK.
   void follow_redirect(const Reply& reply, const NodeAddress& from, bool ask, std::uint64_t version,
                        Deadline deadline, std::optional<NodeAddress>& ask_target);
   void refresh_after_fault(std::uint64_t seen_version, Deadline deadline);
@@ -72,7 +72,6 @@ class RetryLoop {
                        Reply& reply);
 
   ClusterClient& c_;
-  int moved_since_refresh_ = 0;
 };
 
 }  // namespace fibredis
