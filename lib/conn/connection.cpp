@@ -134,7 +134,9 @@ std::error_code Connection::connect(const Options& options, Deadline deadline, b
 }
 
 void Connection::trim_out() noexcept {
-  if (out_.capacity() > kKeepOut) {
+  // A lean (exclusive) connection usually waits next, perhaps for minutes: it keeps no encode
+  // buffer at all, one allocation per command being nothing beside its round trip.
+  if (mode_ == ReadBuffer::Lean || out_.capacity() > kKeepOut) {
     std::string().swap(out_);
   } else {
     out_.clear();
@@ -187,7 +189,7 @@ std::error_code Connection::read_lean(Reply& out, Deadline deadline, IoCancel* c
     std::error_code ec;
     if (auto r = reader_.next(ec)) {
       out = std::move(*r);
-      reader_.release_buffer();  // nothing held while this connection waits again
+      reader_.release();  // nothing held while this connection waits again
       return {};
     }
     if (ec) {
@@ -207,7 +209,7 @@ std::error_code Connection::read_lean(Reply& out, Deadline deadline, IoCancel* c
       if (++chunks % 16 == 0) boost::this_fiber::yield();  // every 1 MiB, the others get a turn
       continue;
     }
-    reader_.release_buffer();
+    reader_.release();  // a wait that may last minutes holds no reader (unless mid-reply)
     if (auto wec = socket_.wait_readable(deadline, cancel)) {
       // The poll ended without reading: the stream is intact, and a caller that can tell the
       // server to stop (CLIENT UNBLOCK) may read on; reply_pending() says whether part of a

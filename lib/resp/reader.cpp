@@ -180,15 +180,20 @@ redisReplyObjectFunctions kFunctions = {
 
 }  // namespace
 
-ReplyReader::ReplyReader(std::size_t max_reply_bytes) : state_(std::make_unique<State>()) {
-  state_->max_bytes = max_reply_bytes;
-  state_->reader = redisReaderCreateWithFunctions(&kFunctions);
-  if (state_->reader == nullptr) throw std::bad_alloc();
+ReplyReader::ReplyReader(std::size_t max_reply_bytes) noexcept : max_bytes_(max_reply_bytes) {}
+
+void ReplyReader::ensure_state() {
+  if (state_) return;
+  auto st = std::make_unique<State>();
+  st->max_bytes = max_bytes_;
+  st->reader = redisReaderCreateWithFunctions(&kFunctions);
+  if (st->reader == nullptr) throw std::bad_alloc();
   // Every task (root and children) carries this pointer; the root callbacks use it to find
   // State::root. State lives on the heap, so moving the ReplyReader keeps it valid.
-  state_->reader->privdata = state_.get();
+  st->reader->privdata = st.get();
   // maxbuf stays at hiredis's default (16 KiB): an emptied buffer larger than that is released,
   // so one huge reply does not pin its memory for the connection's lifetime.
+  state_ = std::move(st);
 }
 
 ReplyReader::~ReplyReader() = default;
@@ -197,6 +202,7 @@ ReplyReader& ReplyReader::operator=(ReplyReader&&) noexcept = default;
 
 void ReplyReader::feed(const char* data, std::size_t n) {
   if (n == 0) return;
+  ensure_state();
   // Fails when already in error (ignored: next() reports it) or when this append runs out of
   // memory, which leaves the reader in error too.
   if (has_error()) return;
@@ -238,6 +244,10 @@ bool within_limit(State& st, std::size_t fed) {
 }  // namespace
 
 std::optional<Reply> ReplyReader::next(std::error_code& ec) {
+  if (!state_) {  // nothing fed since the last release()
+    ec.clear();
+    return std::nullopt;
+  }
   State& st = *state_;
   redisReader* r = st.reader;
   void* obj = nullptr;
@@ -274,15 +284,21 @@ std::optional<Reply> ReplyReader::next(std::error_code& ec) {
 }
 
 bool ReplyReader::has_error() const noexcept {
-  return state_->reader->err != 0 || state_->over_limit;
+  return state_ && (state_->reader->err != 0 || state_->over_limit);
 }
 
 bool ReplyReader::empty() const noexcept {
+  if (!state_) return true;
   const redisReader* r = state_->reader;
   return r->err == 0 && r->ridx == -1 && r->pos >= r->len;
 }
 
+void ReplyReader::release() noexcept {
+  if (empty()) state_.reset();
+}
+
 void ReplyReader::release_buffer() noexcept {
+  if (!state_) return;
   redisReader* r = state_->reader;
   if (!empty() || r->buf == nullptr || sdsalloc(r->buf) == 0) return;
   // sdsempty() allocates a few bytes only; if even that fails, keep the old buffer (emptied).

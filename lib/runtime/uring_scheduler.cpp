@@ -10,6 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace fibredis {
 
@@ -95,7 +96,19 @@ UringScheduler::~UringScheduler() {
 
 UringScheduler* UringScheduler::current() noexcept { return t_current; }
 
-void UringScheduler::awakened(boost::fibers::context* ctx) noexcept { ctx->ready_link(ready_); }
+void UringScheduler::awakened(boost::fibers::context* ctx) noexcept {
+  if (ctx->is_context(boost::fibers::type::dispatcher_context)) {
+    dispatcher_ = ctx;  // rule 7
+    return;
+  }
+  if (boost::fibers::context::active()->is_context(boost::fibers::type::dispatcher_context)) {
+    // Made ready by the dispatcher: a timer that is due (sleep_for, a Parker deadline). It goes
+    // first, ahead of the fibers that I/O made ready, or it would wait a pass over all of them.
+    ready_.push_front(*ctx);
+    return;
+  }
+  ctx->ready_link(ready_);
+}
 
 boost::fibers::context* UringScheduler::pick_next() noexcept {
   if (++picks_since_enter_ >= kFairnessPicks) {
@@ -103,6 +116,12 @@ boost::fibers::context* UringScheduler::pick_next() noexcept {
     enter(0, nullptr);
   } else if (io_uring_cq_ready(&ring_) != 0) {
     reap();
+  }
+  // Rule 7. A fiber other than the dispatcher always finds something to switch to: the
+  // dispatcher is ready whenever it is not the one running.
+  if (dispatcher_ != nullptr && (ready_.empty() || ++picks_since_dispatch_ >= kDispatchPicks)) {
+    picks_since_dispatch_ = 0;
+    return std::exchange(dispatcher_, nullptr);
   }
   if (ready_.empty() && !round_hooks_.empty()) run_round_hooks();
   if (ready_.empty()) return nullptr;
@@ -149,7 +168,7 @@ void RoundHook::arm() noexcept {
   }
 }
 
-bool UringScheduler::has_ready_fibers() const noexcept { return !ready_.empty(); }
+bool UringScheduler::has_ready_fibers() const noexcept { return !ready_.empty() || dispatcher_ != nullptr; }
 
 void UringScheduler::suspend_until(std::chrono::steady_clock::time_point const& abs_time) noexcept {
   if (!wake_armed_) arm_wake();
