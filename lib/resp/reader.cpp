@@ -67,7 +67,7 @@ using State = ReplyReader::State;
 State& state_of(const redisReadTask* task) { return *static_cast<State*>(task->privdata); }
 
 // Records why the reply was refused; the caller then fails (a callback returns NULL).
-void refuse(State& st, const char* what) {
+[[gnu::noinline]] void refuse(State& st, const char* what) {
   st.limit_text = std::string(what) + " exceeds max_reply_bytes (" + std::to_string(st.max_bytes) +
                   ")";
   st.error_override = st.limit_text.c_str();
@@ -214,7 +214,9 @@ namespace {
 // After hiredis stopped short of a complete reply, with `fed` bytes of it received: refuses it
 // when those bytes, or the bulk string whose header is already there, pass max_reply_bytes.
 // hiredis reads the type byte before the length, so a bulk in progress has r->pos at its digits.
-bool within_limit(State& st, std::size_t fed) {
+// Out of line (as is refuse()): next() runs the hiredis parser and its callbacks below its own
+// frame, at the deepest point of a connection's handshake, so that frame is kept small.
+[[gnu::noinline]] bool within_limit(State& st, std::size_t fed) {
   const redisReader* r = st.reader;
   if (r->ridx >= 0 && r->rstack[r->ridx].type == REDIS_REPLY_STRING) {
     const char* digits = r->buf + r->pos;

@@ -102,9 +102,10 @@ void UringScheduler::awakened(boost::fibers::context* ctx) noexcept {
     return;
   }
   if (boost::fibers::context::active()->is_context(boost::fibers::type::dispatcher_context)) {
-    // Made ready by the dispatcher: a timer that is due (sleep_for, a Parker deadline). It goes
-    // first, ahead of the fibers that I/O made ready, or it would wait a pass over all of them.
-    ready_.push_front(*ctx);
+    // Made ready by the dispatcher: a timer that is due (sleep_for, a Parker deadline). These
+    // go first (in the order they fell due), ahead of the fibers that I/O made ready, or each
+    // would wait a pass over all of those.
+    ctx->ready_link(timers_ready_);
     return;
   }
   ctx->ready_link(ready_);
@@ -119,14 +120,15 @@ boost::fibers::context* UringScheduler::pick_next() noexcept {
   }
   // Rule 7. A fiber other than the dispatcher always finds something to switch to: the
   // dispatcher is ready whenever it is not the one running.
-  if (dispatcher_ != nullptr && (ready_.empty() || ++picks_since_dispatch_ >= kDispatchPicks)) {
+  if (dispatcher_ != nullptr && (!has_ready_workers() || ++picks_since_dispatch_ >= kDispatchPicks)) {
     picks_since_dispatch_ = 0;
     return std::exchange(dispatcher_, nullptr);
   }
-  if (ready_.empty() && !round_hooks_.empty()) run_round_hooks();
-  if (ready_.empty()) return nullptr;
-  boost::fibers::context* ctx = &ready_.front();
-  ready_.pop_front();
+  if (!has_ready_workers() && !round_hooks_.empty()) run_round_hooks();
+  if (!has_ready_workers()) return nullptr;
+  ready_queue& q = timers_ready_.empty() ? ready_ : timers_ready_;
+  boost::fibers::context* ctx = &q.front();
+  q.pop_front();
   return ctx;
 }
 
@@ -168,7 +170,7 @@ void RoundHook::arm() noexcept {
   }
 }
 
-bool UringScheduler::has_ready_fibers() const noexcept { return !ready_.empty() || dispatcher_ != nullptr; }
+bool UringScheduler::has_ready_fibers() const noexcept { return has_ready_workers() || dispatcher_ != nullptr; }
 
 void UringScheduler::suspend_until(std::chrono::steady_clock::time_point const& abs_time) noexcept {
   if (!wake_armed_) arm_wake();

@@ -19,8 +19,8 @@
 //     queue and frees the stacks of ended fibers) is kept out of the ready queue: it runs when no
 //     other fiber is ready, and every kDispatchPicks picks. In the queue it would run once per
 //     pass over everything ready, and with 10,000 fibers in set-up that pass takes long enough
-//     that a 200 ms timer fired most of a second late. The fibers it makes ready (due timers) go to
-//     the front of the ready queue.
+//     that a 200 ms timer fired most of a second late. The fibers it makes ready (due timers) run
+//     before the others, in the order they fell due.
 #pragma once
 
 #include <fibredis/runtime/runtime.hpp>  // RingOptions
@@ -111,7 +111,11 @@ class UringScheduler final : public boost::fibers::algo::algorithm {
   void enter(unsigned wait_nr, const __kernel_timespec* ts) noexcept;
   void arm_timer(std::chrono::steady_clock::time_point when) noexcept;
 
-  boost::fibers::scheduler::ready_queue_type ready_{};
+  using ready_queue = boost::fibers::scheduler::ready_queue_type;
+  bool has_ready_workers() const noexcept { return !ready_.empty() || !timers_ready_.empty(); }
+
+  ready_queue ready_{};
+  ready_queue timers_ready_{};  // rule 7: made ready by the dispatcher (due timers), run first
   io_uring ring_{};
   unsigned setup_flags_ = 0;
   std::string features_;
