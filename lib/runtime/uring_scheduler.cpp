@@ -10,7 +10,6 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
-#include <utility>
 
 namespace fibredis {
 
@@ -96,20 +95,7 @@ UringScheduler::~UringScheduler() {
 
 UringScheduler* UringScheduler::current() noexcept { return t_current; }
 
-void UringScheduler::awakened(boost::fibers::context* ctx) noexcept {
-  if (ctx->is_context(boost::fibers::type::dispatcher_context)) {
-    dispatcher_ = ctx;  // rule 7
-    return;
-  }
-  if (boost::fibers::context::active()->is_context(boost::fibers::type::dispatcher_context)) {
-    // Made ready by the dispatcher: a timer that is due (sleep_for, a Parker deadline). These
-    // go first (in the order they fell due), ahead of the fibers that I/O made ready, or each
-    // would wait a pass over all of those.
-    ctx->ready_link(timers_ready_);
-    return;
-  }
-  ctx->ready_link(ready_);
-}
+void UringScheduler::awakened(boost::fibers::context* ctx) noexcept { ctx->ready_link(ready_); }
 
 boost::fibers::context* UringScheduler::pick_next() noexcept {
   if (++picks_since_enter_ >= kFairnessPicks) {
@@ -118,17 +104,10 @@ boost::fibers::context* UringScheduler::pick_next() noexcept {
   } else if (io_uring_cq_ready(&ring_) != 0) {
     reap();
   }
-  // Rule 7. A fiber other than the dispatcher always finds something to switch to: the
-  // dispatcher is ready whenever it is not the one running.
-  if (dispatcher_ != nullptr && (!has_ready_workers() || ++picks_since_dispatch_ >= kDispatchPicks)) {
-    picks_since_dispatch_ = 0;
-    return std::exchange(dispatcher_, nullptr);
-  }
-  if (!has_ready_workers() && !round_hooks_.empty()) run_round_hooks();
-  if (!has_ready_workers()) return nullptr;
-  ready_queue& q = timers_ready_.empty() ? ready_ : timers_ready_;
-  boost::fibers::context* ctx = &q.front();
-  q.pop_front();
+  if (ready_.empty() && !round_hooks_.empty()) run_round_hooks();
+  if (ready_.empty()) return nullptr;
+  boost::fibers::context* ctx = &ready_.front();
+  ready_.pop_front();
   return ctx;
 }
 
@@ -170,7 +149,7 @@ void RoundHook::arm() noexcept {
   }
 }
 
-bool UringScheduler::has_ready_fibers() const noexcept { return has_ready_workers() || dispatcher_ != nullptr; }
+bool UringScheduler::has_ready_fibers() const noexcept { return !ready_.empty(); }
 
 void UringScheduler::suspend_until(std::chrono::steady_clock::time_point const& abs_time) noexcept {
   if (!wake_armed_) arm_wake();

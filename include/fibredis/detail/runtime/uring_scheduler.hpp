@@ -15,12 +15,6 @@
 //  6. The end of a round: when pick_next() finds the ready queue empty, the RoundHooks armed during
 //     the round run (a shared connection wakes its writer there), so everything the round's
 //     fibers queued on one connection leaves in one write.
-//  7. Boost.Fiber's dispatcher (it moves due sleepers, sleep_for and Parker deadlines, to the ready
-//     queue and frees the stacks of ended fibers) is kept out of the ready queue: it runs when no
-//     other fiber is ready, and every kDispatchPicks picks. In the queue it would run once per
-//     pass over everything ready, and with 10,000 fibers in set-up that pass takes long enough
-//     that a 200 ms timer fired most of a second late. The fibers it makes ready (due timers) run
-//     before the others, in the order they fell due.
 #pragma once
 
 #include <fibredis/runtime/runtime.hpp>  // RingOptions
@@ -74,7 +68,6 @@ class UringScheduler final : public boost::fibers::algo::algorithm {
   static constexpr std::uint64_t kWakeTag = 1;
   static constexpr std::uint64_t kTimerTag = 2;
   static constexpr unsigned kFairnessPicks = 64;
-  static constexpr unsigned kDispatchPicks = 64;
 
   explicit UringScheduler(const RingOptions& options);
   ~UringScheduler() override;
@@ -111,11 +104,7 @@ class UringScheduler final : public boost::fibers::algo::algorithm {
   void enter(unsigned wait_nr, const __kernel_timespec* ts) noexcept;
   void arm_timer(std::chrono::steady_clock::time_point when) noexcept;
 
-  using ready_queue = boost::fibers::scheduler::ready_queue_type;
-  bool has_ready_workers() const noexcept { return !ready_.empty() || !timers_ready_.empty(); }
-
-  ready_queue ready_{};
-  ready_queue timers_ready_{};  // rule 7: made ready by the dispatcher (due timers), run first
+  boost::fibers::scheduler::ready_queue_type ready_{};
   io_uring ring_{};
   unsigned setup_flags_ = 0;
   std::string features_;
@@ -125,8 +114,6 @@ class UringScheduler final : public boost::fibers::algo::algorithm {
   __kernel_timespec timer_ts_{};
   std::chrono::steady_clock::time_point timer_armed_until_ = std::chrono::steady_clock::time_point::max();
   unsigned picks_since_enter_ = 0;
-  unsigned picks_since_dispatch_ = 0;
-  boost::fibers::context* dispatcher_ = nullptr;  // rule 7: ready, held out of ready_
   std::vector<RoundHook*> round_hooks_;
   std::vector<RoundHook*> running_hooks_;
   std::uint64_t enters_ = 0;
