@@ -34,6 +34,7 @@ using std::chrono::milliseconds;
 constexpr milliseconds kTick{200};       // the heartbeat's period (the brief's 200 ms)
 constexpr milliseconds kWakeBlock{10000};  // a wake run's BRPOP timeout
 constexpr milliseconds kBlockedPoll{20};   // INFO clients poll period while waiting for the swarm
+constexpr int kSpawnBatch = 64;            // swarm fibers made between two yields of their creator
 // Descriptors besides the swarm's sockets: stdio, the ring, each node's shared connection and
 // topology queries, the servers' spare connections. Generous, since running out is fatal.
 constexpr rlim_t kSpareFds = 256;
@@ -106,6 +107,19 @@ void heartbeat(const Config& cfg, Result& r, const bool& done, Clock::time_point
   }
 }
 
+// The failure paths of a swarm call, out of line: their string temporaries would otherwise
+// enlarge the frame every one of the N fibers keeps on its stack while it waits.
+[[gnu::noinline]] void record_mismatch(Result& r, int i, const std::string& name,
+                                       const std::optional<std::pair<std::string, std::string>>& got) {
+  if (r.mismatches++ == 0)
+    r.first_error = "client " + std::to_string(i) + " on " + name + " got " +
+                    (got ? got->first + " = " + got->second : std::string("nil"));
+}
+
+[[gnu::noinline]] void record_error(Result& r, int i, const std::exception& e) {
+  if (r.errors++ == 0) r.first_error = "client " + std::to_string(i) + ": " + e.what();
+}
+
 template <class C>
 void run_swarm(C& client, const Config& cfg, Result& r) {
   const int n = cfg.clients;
@@ -131,6 +145,10 @@ void run_swarm(C& client, const Config& cfg, Result& r) {
   std::vector<Fiber> swarm;
   swarm.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
+    // A fiber runs only once its creator suspends: made in one go, ten thousand of them would
+    // keep the heartbeat (and the first calls' I/O) waiting for the whole loop, hundreds of ms.
+    // Yielding every kSpawnBatch lets the ones made so far start their connects meanwhile.
+    if (i > 0 && i % kSpawnBatch == 0) boost::this_fiber::yield();
     swarm.emplace_back([&, i] {
       try {
         const std::optional<std::pair<std::string, std::string>> got = client.brpop({names[i]}, block);
@@ -139,12 +157,10 @@ void run_swarm(C& client, const Config& cfg, Result& r) {
           ++r.returned;
           last_arrival = std::max(last_arrival, Clock::now());
         } else {
-          if (r.mismatches++ == 0)
-            r.first_error = "client " + std::to_string(i) + " on " + names[i] + " got " +
-                            (got ? got->first + " = " + got->second : std::string("nil"));
+          record_mismatch(r, i, names[i], got);
         }
       } catch (const std::exception& e) {
-        if (r.errors++ == 0) r.first_error = "client " + std::to_string(i) + ": " + e.what();
+        record_error(r, i, e);
       }
     });
   }

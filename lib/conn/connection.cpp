@@ -29,34 +29,50 @@ char* scratch() {
   return buf.get();
 }
 
+// What the handshake sent: how many replies to read, and whether the first batch could travel
+// in the same write.
 struct Handshake {
-  std::vector<Command> cmds;
+  unsigned replies = 0;
   bool safe_to_pipeline = true;  // a failure makes the server refuse what follows (or cannot happen)
   bool has_client_id = false;
 };
 
-Handshake handshake_commands(const Options& o, bool want_client_id) {
+// Encodes the handshake into `out`. Out of line, as are the other cold parts of connect(): the
+// Command temporaries then live in this frame only, not in connect()'s, which stays on the
+// stack while connect() waits for the replies. Ten thousand connects at once each park a fiber
+// there, and one 4 KiB stack page instead of two is most of the memory per blocked call.
+[[gnu::noinline]] Handshake encode_handshake(const Options& o, bool want_client_id, std::string& out) {
   Handshake h;
+  auto put = [&](const Command& c) {
+    c.encode_to(out);
+    ++h.replies;
+  };
   if (!o.password.empty()) {
     if (o.username.empty())
-      h.cmds.push_back(Command{"AUTH", o.password});
+      put(Command{"AUTH", o.password});
     else
-      h.cmds.push_back(Command{"AUTH", o.username, o.password});
+      put(Command{"AUTH", o.username, o.password});
   }
   if (o.db != 0) {
-    h.cmds.push_back(Command{"SELECT"}.arg(o.db));
+    put(Command{"SELECT"}.arg(o.db));
     h.safe_to_pipeline = false;  // a refused SELECT would run the first batch in db 0
   }
-  if (!o.client_name.empty()) h.cmds.push_back(Command{"CLIENT", "SETNAME", o.client_name});
+  if (!o.client_name.empty()) put(Command{"CLIENT", "SETNAME", o.client_name});
   if (o.readonly) {
-    h.cmds.push_back(Command{"READONLY"});
+    put(Command{"READONLY"});
     h.safe_to_pipeline = false;  // refused on a non-cluster server, and the batch would still run
   }
   if (want_client_id) {
-    h.cmds.push_back(Command{"CLIENT", "ID"});
+    put(Command{"CLIENT", "ID"});
     h.has_client_id = true;
   }
   return h;
+}
+
+[[gnu::noinline]] std::error_code handshake_refused(const Reply& r, std::string& error_text) {
+  error_text = std::string(r.str());
+  return classify_error(r.str()) == ErrorKind::Auth ? make_error_code(errc::auth_failed)
+                                                    : make_error_code(errc::protocol_error);
 }
 
 // CLIENT SETNAME refuses spaces and newlines; checked here, so a refused name can never be the
@@ -94,11 +110,10 @@ std::error_code Connection::connect(const Options& options, Deadline deadline, b
   }
   if (auto ec = socket_.connect(options.host, options.port, deadline, options.socket)) return ec;
   broken_ = false;
-  Handshake h = handshake_commands(options, want_client_id);
-  const bool pipelined = first != nullptr && first->n > 0 && h.safe_to_pipeline;
   // One write: the handshake, then (when safe) the caller's first batch.
   out_.clear();
-  for (const Command& c : h.cmds) c.encode_to(out_);
+  const Handshake h = encode_handshake(options, want_client_id, out_);
+  const bool pipelined = first != nullptr && first->n > 0 && h.safe_to_pipeline;
   if (pipelined)
     for (std::size_t i = 0; i < first->n; ++i) first->cmds[i].encode_to(out_);
   if (!out_.empty()) {
@@ -107,15 +122,13 @@ std::error_code Connection::connect(const Options& options, Deadline deadline, b
     trim_out();
   }
   std::error_code handshake_ec;
-  for (std::size_t i = 0; i < h.cmds.size(); ++i) {
+  for (unsigned i = 0; i < h.replies; ++i) {
     Reply r;
     if (auto ec = read_reply(r, deadline)) return ec;
     if (handshake_ec) continue;  // read the rest: the stream is closed below anyway
     if (r.is_error()) {
-      error_text_ = std::string(r.str());
-      handshake_ec = classify_error(r.str()) == ErrorKind::Auth ? make_error_code(errc::auth_failed)
-                                                                : make_error_code(errc::protocol_error);
-    } else if (h.has_client_id && i + 1 == h.cmds.size() && r.is_integer()) {
+      handshake_ec = handshake_refused(r, error_text_);
+    } else if (h.has_client_id && i + 1 == h.replies && r.is_integer()) {
       client_id_ = r.integer();
     }
   }
@@ -134,7 +147,9 @@ std::error_code Connection::connect(const Options& options, Deadline deadline, b
 }
 
 void Connection::trim_out() noexcept {
-  if (out_.capacity() > kKeepOut) {
+  // A lean (exclusive) connection usually waits next, perhaps for minutes: it keeps no encode
+  // buffer at all, one allocation per command being nothing beside its round trip.
+  if (mode_ == ReadBuffer::Lean || out_.capacity() > kKeepOut) {
     std::string().swap(out_);
   } else {
     out_.clear();
@@ -187,7 +202,7 @@ std::error_code Connection::read_lean(Reply& out, Deadline deadline, IoCancel* c
     std::error_code ec;
     if (auto r = reader_.next(ec)) {
       out = std::move(*r);
-      reader_.release_buffer();  // nothing held while this connection waits again
+      reader_.release();  // nothing held while this connection waits again
       return {};
     }
     if (ec) {
@@ -207,7 +222,7 @@ std::error_code Connection::read_lean(Reply& out, Deadline deadline, IoCancel* c
       if (++chunks % 16 == 0) boost::this_fiber::yield();  // every 1 MiB, the others get a turn
       continue;
     }
-    reader_.release_buffer();
+    reader_.release();  // a wait that may last minutes holds no reader (unless mid-reply)
     if (auto wec = socket_.wait_readable(deadline, cancel)) {
       // The poll ended without reading: the stream is intact, and a caller that can tell the
       // server to stop (CLIENT UNBLOCK) may read on; reply_pending() says whether part of a

@@ -43,32 +43,47 @@ void set_keepalive(int fd, const SocketOptions& o) {
 }
 }  // namespace
 
-std::error_code TcpSocket::connect(const std::string& host, std::uint16_t port, Deadline deadline,
-                                   const SocketOptions& options) {
-  close();
+namespace {
+// One connect attempt to `ep`; on success `fd` holds the socket.
+std::error_code connect_to(const Endpoint& ep, Deadline deadline, const SocketOptions& options, int& fd) {
+  const int s = ::socket(ep.family(), SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (s < 0) return {errno, std::system_category()};
+  const int one = 1;
+  ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  set_keepalive(s, options);
+  IoResult r = io_call(
+      [&](io_uring_sqe* sqe) { io_uring_prep_connect(sqe, s, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len); },
+      deadline);
+  if (r) {
+    fd = s;
+    return {};
+  }
+  ::close(s);
+  return r.error;
+}
+
+// A name: looked up (off-thread, resolver.hpp), then each address in turn. Out of line so that
+// the usual numeric connect keeps the lookup's frame off the stack of the fiber that waits.
+[[gnu::noinline]] std::error_code connect_by_name(const std::string& host, std::uint16_t port, Deadline deadline,
+                                                  const SocketOptions& options, int& fd) {
   std::vector<Endpoint> endpoints;
   if (auto ec = resolve(host, port, deadline, endpoints)) return ec;
   std::error_code last = make_error_code(errc::resolve_failed);
   for (const Endpoint& ep : endpoints) {
-    const int fd = ::socket(ep.family(), SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-    if (fd < 0) return {errno, std::system_category()};
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    set_keepalive(fd, options);
-    IoResult r = io_call(
-        [&](io_uring_sqe* sqe) {
-          io_uring_prep_connect(sqe, fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
-        },
-        deadline);
-    if (r) {
-      fd_ = fd;
-      return {};
-    }
-    ::close(fd);
-    last = r.error;
-    if (last == errc::timeout) break;
+    last = connect_to(ep, deadline, options, fd);
+    if (!last || last == errc::timeout) break;
   }
   return last;
+}
+}  // namespace
+
+std::error_code TcpSocket::connect(const std::string& host, std::uint16_t port, Deadline deadline,
+                                   const SocketOptions& options) {
+  close();
+  // An address literal (what a cluster's slot map names) needs no lookup and no allocation.
+  Endpoint ep;
+  if (parse_numeric(host, port, ep)) return connect_to(ep, deadline, options, fd_);
+  return connect_by_name(host, port, deadline, options, fd_);
 }
 
 std::error_code TcpSocket::send_all(std::string_view data, Deadline deadline) {

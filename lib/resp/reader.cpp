@@ -67,7 +67,7 @@ using State = ReplyReader::State;
 State& state_of(const redisReadTask* task) { return *static_cast<State*>(task->privdata); }
 
 // Records why the reply was refused; the caller then fails (a callback returns NULL).
-void refuse(State& st, const char* what) {
+[[gnu::noinline]] void refuse(State& st, const char* what) {
   st.limit_text = std::string(what) + " exceeds max_reply_bytes (" + std::to_string(st.max_bytes) +
                   ")";
   st.error_override = st.limit_text.c_str();
@@ -180,15 +180,20 @@ redisReplyObjectFunctions kFunctions = {
 
 }  // namespace
 
-ReplyReader::ReplyReader(std::size_t max_reply_bytes) : state_(std::make_unique<State>()) {
-  state_->max_bytes = max_reply_bytes;
-  state_->reader = redisReaderCreateWithFunctions(&kFunctions);
-  if (state_->reader == nullptr) throw std::bad_alloc();
+ReplyReader::ReplyReader(std::size_t max_reply_bytes) noexcept : max_bytes_(max_reply_bytes) {}
+
+void ReplyReader::ensure_state() {
+  if (state_) return;
+  auto st = std::make_unique<State>();
+  st->max_bytes = max_bytes_;
+  st->reader = redisReaderCreateWithFunctions(&kFunctions);
+  if (st->reader == nullptr) throw std::bad_alloc();
   // Every task (root and children) carries this pointer; the root callbacks use it to find
   // State::root. State lives on the heap, so moving the ReplyReader keeps it valid.
-  state_->reader->privdata = state_.get();
+  st->reader->privdata = st.get();
   // maxbuf stays at hiredis's default (16 KiB): an emptied buffer larger than that is released,
   // so one huge reply does not pin its memory for the connection's lifetime.
+  state_ = std::move(st);
 }
 
 ReplyReader::~ReplyReader() = default;
@@ -197,6 +202,7 @@ ReplyReader& ReplyReader::operator=(ReplyReader&&) noexcept = default;
 
 void ReplyReader::feed(const char* data, std::size_t n) {
   if (n == 0) return;
+  ensure_state();
   // Fails when already in error (ignored: next() reports it) or when this append runs out of
   // memory, which leaves the reader in error too.
   if (has_error()) return;
@@ -208,7 +214,9 @@ namespace {
 // After hiredis stopped short of a complete reply, with `fed` bytes of it received: refuses it
 // when those bytes, or the bulk string whose header is already there, pass max_reply_bytes.
 // hiredis reads the type byte before the length, so a bulk in progress has r->pos at its digits.
-bool within_limit(State& st, std::size_t fed) {
+// Out of line (as is refuse()): next() runs the hiredis parser and its callbacks below its own
+// frame, at the deepest point of a connection's handshake, so that frame is kept small.
+[[gnu::noinline]] bool within_limit(State& st, std::size_t fed) {
   const redisReader* r = st.reader;
   if (r->ridx >= 0 && r->rstack[r->ridx].type == REDIS_REPLY_STRING) {
     const char* digits = r->buf + r->pos;
@@ -238,6 +246,10 @@ bool within_limit(State& st, std::size_t fed) {
 }  // namespace
 
 std::optional<Reply> ReplyReader::next(std::error_code& ec) {
+  if (!state_) {  // nothing fed since the last release()
+    ec.clear();
+    return std::nullopt;
+  }
   State& st = *state_;
   redisReader* r = st.reader;
   void* obj = nullptr;
@@ -274,15 +286,21 @@ std::optional<Reply> ReplyReader::next(std::error_code& ec) {
 }
 
 bool ReplyReader::has_error() const noexcept {
-  return state_->reader->err != 0 || state_->over_limit;
+  return state_ && (state_->reader->err != 0 || state_->over_limit);
 }
 
 bool ReplyReader::empty() const noexcept {
+  if (!state_) return true;
   const redisReader* r = state_->reader;
   return r->err == 0 && r->ridx == -1 && r->pos >= r->len;
 }
 
+void ReplyReader::release() noexcept {
+  if (empty()) state_.reset();
+}
+
 void ReplyReader::release_buffer() noexcept {
+  if (!state_) return;
   redisReader* r = state_->reader;
   if (!empty() || r->buf == nullptr || sdsalloc(r->buf) == 0) return;
   // sdsempty() allocates a few bytes only; if even that fails, keep the old buffer (emptied).

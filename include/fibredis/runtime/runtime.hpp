@@ -177,11 +177,14 @@ class Fiber {
   bool joinable() const noexcept;
 
  private:
-  /// The boost::fibers::fiber and what escaped it, on the heap: the fiber writes the outcome even
-  /// if the Fiber moves, and this header stays free of Boost.Fiber.
+  /// Whether the fiber ended and what escaped it, on the heap: the fiber writes the outcome even
+  /// if the Fiber moves, and this header stays free of Boost.Fiber. (The Boost.Fiber fiber is
+  /// detached at once, so its stack goes back to the pool when it ends: runtime.cpp.)
   struct State;
   /// Joins, and hands an exception nobody will see to the Runtime.
   void join_and_report() noexcept;
+  /// Suspends the calling fiber until this one has ended (state_ must be set).
+  void wait_done() noexcept;
 
   std::unique_ptr<State> state_;
 };
