@@ -14,6 +14,7 @@
 #include "support/servers.hpp"
 
 #include <fibredis/fibredis.hpp>
+#include <fibredis/detail/cluster/cluster_access.hpp>
 #include <fibredis/detail/cluster/topology_holder.hpp>
 
 #include <boost/fiber/operations.hpp>
@@ -240,8 +241,8 @@ void run_scenario(const std::string& name, const std::function<void(Injection&)>
   rt.run([&] {
     ClusterClient rc(co);
     const std::uint64_t refreshes0 = rc.stats().refreshes;
-    const std::uint64_t moved0 = rc.topology_holder().moved_replies();
-    const std::uint64_t moved_refreshes0 = rc.topology_holder().moved_refreshes();
+    const std::uint64_t moved0 = fibredis::detail::topology_holder(rc).moved_replies();
+    const std::uint64_t moved_refreshes0 = fibredis::detail::topology_holder(rc).moved_refreshes();
     Workload w(rc, wo);
     w.start();
     started = Clock::now();
@@ -262,8 +263,8 @@ void run_scenario(const std::string& name, const std::function<void(Injection&)>
     w.stop();
     if (thread_error) std::rethrow_exception(thread_error);
     out.topology_queries = rc.stats().refreshes - refreshes0;
-    out.moved = rc.topology_holder().moved_replies() - moved0;
-    out.moved_refreshes = rc.topology_holder().moved_refreshes() - moved_refreshes0;
+    out.moved = fibredis::detail::topology_holder(rc).moved_replies() - moved0;
+    out.moved_refreshes = fibredis::detail::topology_holder(rc).moved_refreshes() - moved_refreshes0;
     w.caller_figures(in.fault_start, out);
 
     // The cluster must settle before the read-back (a failed-over primary rejoins as a replica).
