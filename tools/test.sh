@@ -36,12 +36,22 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
+# Each phase prints how long it took (CI must stay under 20 minutes; these lines show where the
+# time goes on the CI machine).
+phase_start=$SECONDS
+phase_done() {  # phase_done NAME
+  echo "test.sh: phase '$1' took $(( SECONDS - phase_start )) s (total $SECONDS s)"
+  phase_start=$SECONDS
+}
+
 summary() {  # summary PASSED FAILED [RC]
   echo "$1 passed, $2 failed"
+  echo "test.sh: total $SECONDS s"
   exit "${3:-1}"
 }
 
 "$here/install-deps.sh" || { echo "test.sh: installing dependencies failed" >&2; summary 0 1; }
+phase_done install-deps
 
 if (( sanitize )); then
   builddir=build-sanitize
@@ -73,12 +83,14 @@ if [[ $suite == unit ]]; then
 fi
 if [[ -n $suite ]]; then test_args=(--suite "$suite"); fi
 meson compile -C "$builddir" "${targets[@]}" </dev/null || { echo "test.sh: build failed" >&2; summary 0 1; }
+phase_done build
 
 log=$(mktemp "${TMPDIR:-/tmp}/fibredis-test-log.XXXXXX") || exit 1
 trap 'rm -f "$log"' EXIT
 # The default test setup (tests/meson.build) leaves the chaos suite out; --suite chaos runs it.
 meson test -C "$builddir" --no-rebuild --print-errorlogs "${test_args[@]}" </dev/null 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
+phase_done "meson test"
 
 # The installed copy as a pkg-config-only consumer sees it (meson install --destdir, then a program
 # built with `pkg-config --cflags --libs fibredis` alone, run against a redis-server it starts).
@@ -87,6 +99,7 @@ pc_ok=0 pc_failed=0
 if (( ! sanitize )) && [[ -z $suite ]]; then
   echo "test.sh: installed-copy consumer (tests/consumer-pkgconfig/check.sh)"
   if tests/consumer-pkgconfig/check.sh "$builddir" 2>&1 | tee -a "$log"; then pc_ok=1; else pc_failed=1; fi
+  phase_done "pkg-config consumer"
 fi
 
 count() {  # count LABEL — the number after "LABEL:" in meson's summary, 0 if absent
@@ -114,6 +127,7 @@ if (( ! sanitize && fuzz_seconds > 0 )) && [[ -z $suite ]]; then
       failed=$(( failed + 1 ))
     fi
   done
+  phase_done fuzz
 fi
 # Pure logic under ASan + UBSan with full stack instrumentation (docs/SANITIZERS.md): its unit
 # tests and the planted stack bugs that prove the flags see stack errors. Only those targets are
@@ -137,6 +151,7 @@ if (( ! sanitize && sanitize_logic )) && [[ -z $suite ]]; then
     echo "test.sh: the pure-logic sanitizer run failed" >&2
     failed=$(( failed + 1 ))
   fi
+  phase_done "pure logic under ASan"
 fi
 
 if (( failed > 0 )); then summary "$ok" "$failed" 1; fi
