@@ -27,8 +27,6 @@ Client::Client(std::string_view url) : Client(Options::from_url(url)) {}
 
 void Client::set_auto_flush(bool on) { node_->shared().set_auto_flush(on); }
 const Options& Client::options() const noexcept { return node_->options(); }
-SharedConnection& Client::shared_connection() noexcept { return node_->shared(); }
-ConnectionPool& Client::pool() noexcept { return node_->pool(); }
 
 void Client::fail(std::error_code ec, std::string_view what) const {
   if (ec == errc::auth_failed)

@@ -26,13 +26,9 @@ using fibredis::ClusterClient;
 using fibredis::ClusterOptions;
 using fibredis::Options;
 using fibredis::Runtime;
+using fibredis::test::since;
 
 namespace {
-
-std::chrono::milliseconds since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
-}
-
 // A loopback server on its own thread that answers every connection with `reply` as soon as the
 // first bytes arrive, then closes it (close_after) or keeps it open until the client goes.
 // Bounded: it stops accepting when destroyed, and each wait is at most 100 ms.
