@@ -4,8 +4,7 @@
 
 #include <fibredis/cluster/cluster_client.hpp>
 #include <fibredis/cluster/slot.hpp>
-#include <fibredis/detail/conn/connection_pool.hpp>
-#include <fibredis/detail/conn/node_connections.hpp>
+#include <fibredis/detail/client/client_access.hpp>
 #include <fibredis/fibredis.hpp>
 
 #include <boost/fiber/operations.hpp>
@@ -77,7 +76,7 @@ long count_blocked(ClusterClient& rc) {
   return sum;
 }
 
-std::uint64_t pooled_connections(Client& c) { return c.pool().created(); }
+std::uint64_t pooled_connections(Client& c) { return fibredis::detail::connection_pool(c).created(); }
 std::uint64_t pooled_connections(ClusterClient& rc) {
   std::uint64_t sum = 0;
   for (const NodeAddress& n : rc.get_nodes())

@@ -1,6 +1,7 @@
 #include <fibredis/client/client.hpp>
 
 #include <fibredis/client/wait_batch.hpp>
+#include <fibredis/detail/conn/call_deadline.hpp>
 #include <fibredis/detail/conn/connection_pool.hpp>
 #include <fibredis/detail/conn/node_connections.hpp>
 #include <fibredis/errors.hpp>
@@ -26,8 +27,6 @@ Client::Client(std::string_view url) : Client(Options::from_url(url)) {}
 
 void Client::set_auto_flush(bool on) { node_->shared().set_auto_flush(on); }
 const Options& Client::options() const noexcept { return node_->options(); }
-SharedConnection& Client::shared_connection() noexcept { return node_->shared(); }
-ConnectionPool& Client::pool() noexcept { return node_->pool(); }
 
 void Client::fail(std::error_code ec, std::string_view what) const {
   if (ec == errc::auth_failed)
@@ -47,7 +46,7 @@ Reply Client::execute(const Command& cmd) {
 }
 
 void Client::run_batch(const Command* cmds, std::size_t n, Reply* out, bool exclusive) {
-  const Deadline deadline = node_->deadline_for(cmds, n);
+  const Deadline deadline = call_deadline(options().command_timeout, cmds, n);
   if (auto ec = exclusive ? node_->run_exclusive(cmds, n, out, deadline) : node_->run(cmds, n, out, deadline))
     fail(ec, n == 1 ? cmds[0].name() : std::string_view("pipeline"));
 }

@@ -4,6 +4,7 @@
 
 #include <fibredis/client/client.hpp>
 #include <fibredis/client/wait_batch.hpp>
+#include <fibredis/detail/conn/call_deadline.hpp>
 #include <fibredis/detail/conn/connection.hpp>
 #include <fibredis/detail/conn/node_connections.hpp>
 #include <fibredis/errors.hpp>
@@ -43,7 +44,7 @@ std::vector<Reply> Pipeline::execute(bool raise_on_error) {
   std::vector<Reply> replies(cmds.size());
   if (exclusive_ != nullptr) {
     if (auto ec = exclusive_->roundtrip(cmds.data(), cmds.size(), replies.data(),
-                                        client_->node_->deadline_for(cmds.data(), cmds.size()))) {
+                                        call_deadline(client_->options().command_timeout, cmds.data(), cmds.size()))) {
       exclusive_->mark_broken();
       client_->fail(ec, "transaction");
     }

@@ -3,6 +3,7 @@
 
 #include <fibredis/client/client.hpp>
 #include <fibredis/client/wait_batch.hpp>
+#include <fibredis/detail/conn/call_deadline.hpp>
 #include <fibredis/detail/conn/connection_pool.hpp>
 #include <fibredis/detail/conn/node_connections.hpp>
 
@@ -48,7 +49,7 @@ Reply Watch::execute(const Command& cmd) {
   // Same rule as Client::execute: the pooled connection may carry another lease's writes.
   if (counts_own_writes(cmd)) refuse_lone_wait(cmd);
   Reply reply;
-  const Deadline deadline = client_->node_->deadline_for(&cmd, 1);
+  const Deadline deadline = call_deadline(client_->options().command_timeout, &cmd, 1);
   if (auto ec = lease_->lease->roundtrip(&cmd, 1, &reply, deadline)) {
     lease_->lease->mark_broken();
     client_->fail(ec, cmd.name());

@@ -1,5 +1,6 @@
 #include <fibredis/cluster/keyspace_events.hpp>
 
+#include <fibredis/detail/client/link_keeper.hpp>
 #include <fibredis/detail/client/message_queue.hpp>
 #include <fibredis/detail/client/pubsub_link.hpp>
 #include <fibredis/cluster/cluster_client.hpp>
@@ -8,7 +9,6 @@
 #include <fibredis/detail/cluster/topology_holder.hpp>
 #include <fibredis/detail/conn/node_connections.hpp>
 #include <fibredis/errors.hpp>
-#include <fibredis/detail/runtime/parker.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
 #include <algorithm>
@@ -17,11 +17,6 @@
 #include <utility>
 
 namespace fibredis {
-
-namespace {
-// How often the keeper compares the client's slot map with the nodes subscribed to.
-constexpr std::chrono::milliseconds kCheckInterval{200};
-}  // namespace
 
 struct KeyspaceEvents::State {
   ClusterClient& rc;
@@ -32,22 +27,13 @@ struct KeyspaceEvents::State {
   std::set<NodeAddress> confirmed;
   std::map<NodeAddress, Clock::time_point> joined_since;  // new primaries: Gap due at confirmation
   Clock::time_point last_look{};  // when the keeper last compared the map with the links
-  bool want_refresh = false;
-  bool stopping = false;
-  Parker* nap = nullptr;
-  Fiber keeper;
+  LinkKeeper keeper;  // compares the client's slot map with the nodes subscribed to
 
   State(ClusterClient& c, std::string p, KeyspaceOptions o)
       : rc(c), pattern(std::move(p)), options(std::move(o)), queue(options.pubsub.max_queued) {}
 
   ~State() {
-    stopping = true;
-    if (nap != nullptr) nap->unpark();
-    try {
-      if (keeper.joinable()) keeper.join();
-    } catch (const std::exception&) {
-      // The keeper catches the client's errors itself; nothing else is expected here.
-    }
+    keeper.stop();
     links.clear();
     queue.close();
   }
@@ -95,10 +81,7 @@ struct KeyspaceEvents::State {
     auto link = std::make_unique<PubSubLink>(
         [this, node] { return rc.options().node_options(node); }, options.pubsub,
         [this, node](PubSubLink&, Message&& m) { on_message(node, std::move(m)); },
-        [this](PubSubLink&) {
-          want_refresh = true;
-          if (nap != nullptr) nap->unpark();
-        });
+        [this](PubSubLink&) { keeper.want_refresh(); });
     link->subscribe(SubscriptionKind::Pattern, {pattern});
     if (wait) {
       if (auto ec = link->start())
@@ -126,33 +109,9 @@ struct KeyspaceEvents::State {
       if (links.count(node) != 0) continue;
       joined_since[node] = last_look;
       add(node, false);
-      if (stopping) return;
+      if (keeper.stopping()) return;
     }
     last_look = Clock::now();
-  }
-
-  void keeper_loop() {
-    while (!stopping) {
-      {
-        Parker p;
-        nap = &p;
-        p.park(deadline_after(want_refresh ? std::chrono::milliseconds(20) : kCheckInterval));
-        nap = nullptr;
-      }
-      if (stopping) break;
-      bool down = false;
-      for (const auto& [node, link] : links) down = down || !link->connected();
-      if (want_refresh || down) {
-        want_refresh = false;
-        try {
-          rc.refresh_topology();
-        } catch (const Error&) {
-          // No node answered this time; try again next pass.
-        }
-        if (stopping) break;
-      }
-      rebalance();
-    }
   }
 };
 
@@ -161,7 +120,10 @@ KeyspaceEvents::KeyspaceEvents(ClusterClient& rc, std::string pattern, KeyspaceO
   if (s_->pattern.empty()) throw UsageError("keyspace_events: empty pattern");
   for (const NodeAddress& node : rc.topology()->primaries()) s_->add(node, true);
   s_->last_look = Clock::now();
-  s_->keeper = Fiber([st = s_.get()] { st->keeper_loop(); });
+  State* st = s_.get();
+  st->keeper.start({.stale = [st] { return any_link_down(st->links); },
+                    .refresh = [st] { st->rc.refresh_topology(); },
+                    .rebalance = [st] { st->rebalance(); }});
 }
 
 KeyspaceEvents::~KeyspaceEvents() = default;

@@ -3,6 +3,7 @@
 #include <fibredis/errors.hpp>
 
 #include <algorithm>
+#include <optional>
 
 namespace fibredis {
 
@@ -53,6 +54,20 @@ Reply merge_replies(MergePolicy policy, NodeReplies&& replies) {
       return Reply::array(std::move(pairs));
     }
   }
+}
+
+PerNode<Reply> per_node_replies(Reply&& merged) {
+  if (merged.is_error()) throw_reply_error(merged.str());
+  if (!merged.is_array()) throw ProtocolError("expected [node, reply] pairs, got " + merged.to_string());
+  PerNode<Reply> out;
+  for (Reply& pair : merged.elements()) {
+    std::optional<NodeAddress> node;
+    if (pair.is_array() && pair.elements().size() == 2 && pair.elements()[0].is_string())
+      node = NodeAddress::parse(pair.elements()[0].str());
+    if (!node) throw ProtocolError("expected a [\"host:port\", reply] pair, got " + pair.to_string());
+    out.insert_or_assign(std::move(*node), std::move(pair.elements()[1]));
+  }
+  return out;
 }
 
 }  // namespace fibredis

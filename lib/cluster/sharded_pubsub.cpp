@@ -1,5 +1,6 @@
 #include <fibredis/cluster/sharded_pubsub.hpp>
 
+#include <fibredis/detail/client/link_keeper.hpp>
 #include <fibredis/detail/client/message_queue.hpp>
 #include <fibredis/detail/client/pubsub_link.hpp>
 #include <fibredis/cluster/cluster_client.hpp>
@@ -11,7 +12,6 @@
 #include <fibredis/cluster/slot.hpp>
 #include <fibredis/errors.hpp>
 #include <fibredis/detail/resp/error_reply.hpp>
-#include <fibredis/detail/runtime/parker.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
 #include <algorithm>
@@ -22,8 +22,6 @@
 namespace fibredis {
 
 namespace {
-// How often the keeper compares the client's slot map with where the channels are.
-constexpr std::chrono::milliseconds kCheckInterval{200};
 // An empty link is closed after this long (its last SUNSUBSCRIBE confirmations read first).
 constexpr std::chrono::milliseconds kEmptyLinkGrace{1000};
 }  // namespace
@@ -43,27 +41,14 @@ struct ShardedPubSub::State {
   std::map<NodeAddress, std::unique_ptr<PubSubLink>> links;
   std::map<NodeAddress, Clock::time_point> empty_since;
   std::uint64_t moves = 0;
-  bool want_refresh = false;
-  bool stopping = false;
-  Parker* nap = nullptr;
-  Fiber keeper;
+  LinkKeeper keeper;  // compares the client's slot map with where the channels are
 
   State(ClusterClient& c, PubSubOptions o) : rc(c), options(o), queue(o.max_queued) {}
 
   ~State() {
-    stopping = true;
-    if (nap != nullptr) nap->unpark();
-    try {
-      if (keeper.joinable()) keeper.join();
-    } catch (const std::exception&) {
-      // The keeper catches the client's errors itself; nothing else is expected here.
-    }
+    keeper.stop();
     links.clear();
     queue.close();
-  }
-
-  void wake() {
-    if (nap != nullptr) nap->unpark();
   }
 
   std::optional<NodeAddress> primary_of(std::string_view channel) const {
@@ -84,8 +69,7 @@ struct ShardedPubSub::State {
         [this, node] { return rc.options().node_options(node); }, options,
         [this, node](PubSubLink& l, Message&& m) { on_message(node, l, std::move(m)); },
         [this](PubSubLink&) {
-          want_refresh = true;
-          wake();
+          keeper.want_refresh();
         });
     if (wait) {
       if (auto ec = link->start()) throw_error(ec, "ssubscribe " + node.to_string() + ": " + link->error_text());
@@ -115,8 +99,7 @@ struct ShardedPubSub::State {
           if (wanted.count(m.channel) != 0 && o != owner.end() && o->second == node) {
             mark_lost(m.channel, "slot moved");
             owner.erase(o);
-            want_refresh = true;
-            wake();
+            keeper.want_refresh();
           }
           return;
         }
@@ -138,7 +121,7 @@ struct ShardedPubSub::State {
             owner.erase(ch);
           }
           link.forget(SubscriptionKind::Shard, gone);
-          wake();
+          keeper.wake();
           return;
         }
         deliver(std::move(m));
@@ -225,32 +208,6 @@ struct ShardedPubSub::State {
       }
     }
   }
-
-  void keeper_loop() {
-    while (!stopping) {
-      {
-        Parker p;
-        nap = &p;
-        p.park(deadline_after(want_refresh ? std::chrono::milliseconds(20) : kCheckInterval));
-        nap = nullptr;
-      }
-      if (stopping) break;
-      // While a channel waits for its new owner or a link is down, the map may be stale:
-      // refresh (single-flight and rate-limited by the client) until it shows the change.
-      bool down = false;
-      for (const auto& [node, link] : links) down = down || !link->connected();
-      if (want_refresh || !lost.empty() || down) {
-        want_refresh = false;
-        try {
-          rc.refresh_topology();
-        } catch (const Error&) {
-          // No node answered this time; try again next pass.
-        }
-        if (stopping) break;
-      }
-      rebalance();
-    }
-  }
 };
 
 ShardedPubSub::ShardedPubSub(ClusterClient& rc, PubSubOptions options)
@@ -274,7 +231,12 @@ void ShardedPubSub::ssubscribe(const ArgList& channels) {
     s.subscribe_on(node, chs, true);
     s.wanted.insert(chs.begin(), chs.end());
   }
-  if (!s.keeper.joinable()) s.keeper = Fiber([st = s_.get()] { st->keeper_loop(); });
+  if (!s.keeper.running()) {
+    State* st = s_.get();
+    st->keeper.start({.stale = [st] { return !st->lost.empty() || any_link_down(st->links); },
+                      .refresh = [st] { st->rc.refresh_topology(); },
+                      .rebalance = [st] { st->rebalance(); }});
+  }
 }
 
 void ShardedPubSub::sunsubscribe(const ArgList& channels) {

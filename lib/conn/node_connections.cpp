@@ -19,16 +19,6 @@ constexpr std::chrono::milliseconds kFinishGrace{10};
 constexpr std::chrono::milliseconds kLateGrace{50};
 }  // namespace
 
-Deadline NodeConnections::deadline_for(const Command* cmds, std::size_t n) const {
-  auto budget = std::chrono::duration_cast<Clock::duration>(options_.command_timeout);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!cmds[i].blocking) continue;
-    if (cmds[i].blocking->count() == 0) return kNoDeadline;  // the caller asked to wait forever
-    budget += *cmds[i].blocking;
-  }
-  return deadline_after(budget);
-}
-
 std::error_code NodeConnections::run(const Command* cmds, std::size_t n, Reply* out, Deadline deadline,
                                      bool* written) {
   const bool blocking = std::any_of(cmds, cmds + n, [](const Command& c) { return c.blocking.has_value(); });

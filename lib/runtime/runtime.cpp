@@ -1,8 +1,7 @@
 #include <fibredis/runtime/runtime.hpp>
 
 #include <fibredis/errors.hpp>
-#include <fibredis/detail/runtime/stack_pool.hpp>
-#include <fibredis/detail/runtime/uring_scheduler.hpp>
+#include <fibredis/detail/runtime/runtime_access.hpp>
 
 #include <boost/context/detail/exception.hpp>
 #include <boost/fiber/algo/round_robin.hpp>
@@ -117,7 +116,7 @@ Fiber::Fiber(detail::Task task) {
   Runtime* rt = Runtime::current();
   if (rt == nullptr) throw UsageError("fibredis::Fiber created on a thread without a Runtime");
   state_ = std::make_unique<State>();
-  boost::fibers::fiber(std::allocator_arg, rt->stacks().allocator(),
+  boost::fibers::fiber(std::allocator_arg, detail::stacks(*rt).allocator(),
                        [st = state_.get(), f = std::move(task)]() mutable {
                          try {
                            f();

@@ -26,13 +26,9 @@ using fibredis::ClusterClient;
 using fibredis::ClusterOptions;
 using fibredis::Options;
 using fibredis::Runtime;
+using fibredis::test::since;
 
 namespace {
-
-std::chrono::milliseconds since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
-}
-
 // A loopback server on its own thread that answers every connection with `reply` as soon as the
 // first bytes arrive, then closes it (close_after) or keeps it open until the client goes.
 // Bounded: it stops accepting when destroyed, and each wait is at most 100 ms.
@@ -116,39 +112,38 @@ std::string message_of(Fn&& fn) {
 
 }  // namespace
 
-TEST_CASE("bad input: a server that does not speak RESP gives ProtocolError at once", "[bad-input]") {
-  CannedServer http("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", false);
+// One shape, three ways a server can answer wrongly: the error comes at once (not at the 1 s
+// deadline), the connection is dropped, and the next call makes a new one and gets the same error.
+TEST_CASE("bad input: non-RESP, malformed and cut-off replies fail at once; the next call reconnects",
+          "[bad-input]") {
+  struct Case {
+    const char* what;
+    const char* bytes;
+    bool close_after;     // the server closes once it has answered
+    bool protocol_error;  // ProtocolError, else ConnectionError
+  };
+  const Case k = GENERATE(values<Case>({
+      {"a server that does not speak RESP", "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", false, true},
+      {"a malformed reply", "*2\r\n:1\r\n:12x\r\n", false, true},
+      {"a reply cut off mid-frame", "$10\r\nabc", true, false},
+  }));
+  INFO(k.what);
+  CannedServer server(k.bytes, k.close_after);
   Runtime rt;
   rt.run([&] {
-    Client c(canned(http));
+    Client c(canned(server));
+    const auto call = [&] {
+      if (k.protocol_error)
+        CHECK_THROWS_AS(c.get("k"), fibredis::ProtocolError);
+      else
+        CHECK_THROWS_AS(c.get("k"), fibredis::ConnectionError);
+    };
     const auto t0 = std::chrono::steady_clock::now();
-    CHECK_THROWS_AS(c.ping(), fibredis::ProtocolError);
+    call();
     CHECK(since(t0) < 900ms);  // not by the deadline: at once
-    CHECK(http.accepted == 1);
-    CHECK_THROWS_AS(c.ping(), fibredis::ProtocolError);  // a new connection, the same answer
-    CHECK(http.accepted == 2);
-  });
-}
-
-TEST_CASE("bad input: a malformed reply gives ProtocolError and drops the connection", "[bad-input]") {
-  CannedServer bad("*2\r\n:1\r\n:12x\r\n", false);
-  Runtime rt;
-  rt.run([&] {
-    Client c(canned(bad));
-    CHECK_THROWS_AS(c.get("k"), fibredis::ProtocolError);
-    CHECK_THROWS_AS(c.get("k"), fibredis::ProtocolError);
-    CHECK(bad.accepted == 2);
-  });
-}
-
-TEST_CASE("bad input: a reply cut off mid-frame gives ConnectionError at once", "[bad-input]") {
-  CannedServer cut("$10\r\nabc", true);
-  Runtime rt;
-  rt.run([&] {
-    Client c(canned(cut));
-    const auto t0 = std::chrono::steady_clock::now();
-    CHECK_THROWS_AS(c.get("k"), fibredis::ConnectionError);
-    CHECK(since(t0) < 900ms);
+    CHECK(server.accepted == 1);
+    call();  // a new connection, the same answer
+    CHECK(server.accepted == 2);
   });
 }
 

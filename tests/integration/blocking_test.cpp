@@ -6,8 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/fibredis.hpp>
-#include <fibredis/detail/conn/connection_pool.hpp>
-#include <fibredis/detail/conn/shared_connection.hpp>
+#include <fibredis/detail/client/client_access.hpp>
 #include <fibredis/detail/runtime/uring_scheduler.hpp>
 
 #include "support/helpers.hpp"
@@ -30,14 +29,10 @@ using fibredis::CancelSource;
 using fibredis::Client;
 using fibredis::Options;
 using fibredis::Runtime;
+using fibredis::test::single_options;
+using fibredis::test::since;
 
 namespace {
-Options single(std::chrono::milliseconds timeout = 2000ms) { return fibredis::test::single_options(timeout); }
-
-std::chrono::milliseconds since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
-}
-
 // One numeric field of INFO (e.g. "blocked_clients").
 long long info_field(Client& c, const std::string& section, const std::string& field) {
   const std::string info = c.command({"INFO", section}).as_string();
@@ -81,7 +76,7 @@ struct FdLimit {
 TEST_CASE("pool: callers past max_connections wait FIFO, then PoolTimeoutError", "[pool][blocking]") {
   Runtime rt;
   rt.run([&] {
-    Options o = single();
+    Options o = single_options();
     o.max_connections = 2;
     o.pool_timeout = 100ms;
     Client c(o);
@@ -103,7 +98,7 @@ TEST_CASE("pool: callers past max_connections wait FIFO, then PoolTimeoutError",
     for (auto& f : holders) f.join();
     CHECK(got == 2);
     // FIFO: with both connections leased, three callers queue; each release serves the oldest.
-    fibredis::ConnectionPool& pool = c.pool();
+    fibredis::ConnectionPool& pool = fibredis::detail::connection_pool(c);
     fibredis::ConnectionPool::Lease l1, l2;
     REQUIRE(!pool.acquire(fibredis::deadline_after(1s), l1));
     REQUIRE(!pool.acquire(fibredis::deadline_after(1s), l2));
@@ -133,7 +128,7 @@ TEST_CASE("pool: callers past max_connections wait FIFO, then PoolTimeoutError",
 TEST_CASE("pool: idle connections beyond max_idle are closed after idle_timeout", "[pool]") {
   Runtime rt;
   rt.run([&] {
-    Options o = single();
+    Options o = single_options();
     o.max_idle = 2;
     o.idle_timeout = 100ms;
     Client c(o);
@@ -142,12 +137,12 @@ TEST_CASE("pool: idle connections beyond max_idle are closed after idle_timeout"
       std::vector<fibredis::Fiber> fibers;
       for (int i = 0; i < 10; ++i) fibers.emplace_back([&] { c.brpop({"idle:q"}, 50ms); });
     }
-    CHECK(c.pool().open() == 10);
-    CHECK(c.pool().idle() == 10);
+    CHECK(fibredis::detail::connection_pool(c).open() == 10);
+    CHECK(fibredis::detail::connection_pool(c).idle() == 10);
     CHECK(c.stats().pool_open == 10);
     boost::this_fiber::sleep_for(300ms);  // no call in between: the pool's own timer trims
-    CHECK(c.pool().idle() == 2);
-    CHECK(c.pool().open() == 2);
+    CHECK(fibredis::detail::connection_pool(c).idle() == 2);
+    CHECK(fibredis::detail::connection_pool(c).open() == 2);
     const fibredis::ClientStats s = c.stats();
     CHECK(s.pool_closed_idle == 8);
     CHECK(s.pool_open == 2);
@@ -163,25 +158,25 @@ TEST_CASE("pool: on EMFILE idle connections are shed and the connect retried onc
           "[pool]") {
   Runtime rt;
   rt.run([&] {
-    Client c(single());
+    Client c(single_options());
     c.ping();
     c.del("fd:q");
     {
       std::vector<fibredis::Fiber> fibers;
       for (int i = 0; i < 20; ++i) fibers.emplace_back([&] { c.brpop({"fd:q"}, 20ms); });
     }
-    REQUIRE(c.pool().idle() == 20);
+    REQUIRE(fibredis::detail::connection_pool(c).idle() == 20);
     {
       // No descriptor left: the next socket() fails with EMFILE until something is closed.
       FdLimit limit(lowest_free_fd());
-      Client other(single());
+      Client other(single_options());
       CHECK(other.set("fd:k", "v"));  // its shared connection got an fd from the shed pool
-      CHECK(c.pool().idle() == 0);
+      CHECK(fibredis::detail::connection_pool(c).idle() == 0);
       CHECK(c.stats().pool_closed_idle == 20);
       CHECK(other.get("fd:k") == "v");
       // Nothing idle left to shed: a typed error, at once.
       FdLimit tighter(lowest_free_fd());
-      Client third(single());
+      Client third(single_options());
       const auto t0 = std::chrono::steady_clock::now();
       CHECK_THROWS_AS(third.ping(), fibredis::ResourceError);
       CHECK_THROWS_AS(c.brpop({"fd:q"}, 10ms), fibredis::ResourceError);
@@ -209,7 +204,7 @@ TEST_CASE("cluster: a local EMFILE is a ResourceError, not a node failure to ret
 TEST_CASE("cancellation: a scope deadline ends BRPOP on time and keeps its connection", "[blocking]") {
   Runtime rt;
   rt.run([&] {
-    Client c(single());
+    Client c(single_options());
     c.del("cancel:q");
     c.brpop({"cancel:q"}, 10ms);  // one pooled connection exists now
     const auto created = c.stats().pool_created;
@@ -242,14 +237,14 @@ TEST_CASE("cancellation: a scope deadline ends BRPOP on time and keeps its conne
     s = c.stats();
     CHECK(s.pool_created == created);
     CHECK(s.pool_reused >= 2);
-    CHECK(c.pool().open() == 1);
+    CHECK(fibredis::detail::connection_pool(c).open() == 1);
   });
 }
 
 TEST_CASE("cancellation: CancelSource::cancel ends a BRPOP that blocks forever", "[blocking]") {
   Runtime rt;
   rt.run([&] {
-    Client c(single());
+    Client c(single_options());
     c.del("cancel2:q");
     CancelSource stop;
     bool cancelled = false;
@@ -270,7 +265,7 @@ TEST_CASE("cancellation: CancelSource::cancel ends a BRPOP that blocks forever",
     CHECK(cancelled);
     CHECK(returned - t0 < 10ms);
     CHECK(c.stats().cancel_reused == 1);
-    CHECK(c.pool().idle() == 1);
+    CHECK(fibredis::detail::connection_pool(c).idle() == 1);
     // Sticky: a call under a cancelled token does not start.
     CancelScope scope(stop.token());
     CHECK_THROWS_AS(c.brpop({"cancel2:q"}, 1s), fibredis::CancelledError);
@@ -280,8 +275,8 @@ TEST_CASE("cancellation: CancelSource::cancel ends a BRPOP that blocks forever",
 TEST_CASE("cancellation: 1,000 pushes racing cancellations lose no element", "[blocking]") {
   Runtime rt;
   rt.run([&] {
-    Client c(single());
-    Client producer(single());
+    Client c(single_options());
+    Client producer(single_options());
     int returned = 0, left = 0, lost = 0, wrong = 0;
     constexpr int kBatches = 10, kPerBatch = 100;
     for (int b = 0; b < kBatches; ++b) {
@@ -339,8 +334,8 @@ TEST_CASE("2,000 fibers BRPOP on one client; one pipelined LPUSH batch wakes eac
   Runtime rt;
   rt.run([&] {
     constexpr int kN = 2000;
-    Client c(single(5000ms));
-    Client producer(single(5000ms));
+    Client c(single_options(5000ms));
+    Client producer(single_options(5000ms));
     {
       auto p = producer.pipeline();
       for (int i = 0; i < kN; ++i) p.del("wake:" + std::to_string(i));
@@ -372,7 +367,7 @@ TEST_CASE("2,000 fibers BRPOP on one client; one pipelined LPUSH batch wakes eac
     CHECK(own == kN);
     CHECK(other == 0);
     CHECK(none == 0);
-    CHECK(c.pool().idle() == static_cast<std::size_t>(kN));
+    CHECK(fibredis::detail::connection_pool(c).idle() == static_cast<std::size_t>(kN));
   });
 }
 
@@ -380,7 +375,7 @@ TEST_CASE("pipelined handshake: a refused AUTH keeps the first command from runn
   const auto& s = fibredis::test::password_server();
   Runtime rt;
   rt.run([&] {
-    Options good = single();
+    Options good = single_options();
     good.port = s.port;
     good.username = "fibredis";
     good.password = s.password;
@@ -397,7 +392,7 @@ TEST_CASE("pipelined handshake: a refused AUTH keeps the first command from runn
     CHECK(ok.llen("hs:dst") == 0);
     // With the right password the same pipelined start works, name set and all.
     CHECK(ok.blmove("hs:src", "hs:dst", fibredis::ListEnd::Right, fibredis::ListEnd::Left, 100ms) == "payload");
-    CHECK(ok.pool().created() == 1);
+    CHECK(fibredis::detail::connection_pool(ok).created() == 1);
     const std::string list = ok.command({"CLIENT", "LIST"}).as_string();
     CHECK(list.find("name=hs-test") != std::string::npos);
   });
@@ -406,14 +401,14 @@ TEST_CASE("pipelined handshake: a refused AUTH keeps the first command from runn
 TEST_CASE("a 100 MB reply whose deadline passes mid-transfer ends at its deadline", "[blocking]") {
   Runtime rt;
   rt.run([&] {
-    Client loader(single(30000ms));
+    Client loader(single_options(30000ms));
     const std::string big(100u << 20, 'x');
     loader.del({"big:src", "big:dst"});
     loader.set("big:v", big);
     // Shared connection: the call ends at its deadline, the rest of the reply is read and
     // dropped, and the connection stays in step for the next caller.
     {
-      Client c(single(30ms));
+      Client c(single_options(30ms));
       c.ping();
       const auto t0 = std::chrono::steady_clock::now();
       CHECK_THROWS_AS(c.get("big:v"), fibredis::TimeoutError);
@@ -427,7 +422,7 @@ TEST_CASE("a 100 MB reply whose deadline passes mid-transfer ends at its deadlin
     // Exclusive connection (lean read path): a 100 MB element through BLMOVE under a 30 ms
     // scope deadline; the half-read connection is dropped, not returned to the pool.
     loader.rpush("big:src", big);
-    Client c(single(30000ms));
+    Client c(single_options(30000ms));
     c.brpop({"big:none"}, 10ms);
     const auto before = c.stats();
     const auto deadline = fibredis::deadline_after(30ms);
@@ -441,7 +436,7 @@ TEST_CASE("a 100 MB reply whose deadline passes mid-transfer ends at its deadlin
     INFO("returned " << std::chrono::duration_cast<std::chrono::milliseconds>(late).count() << " ms late");
     CHECK(late < 300ms);
     CHECK(c.stats().cancel_dropped == 1);
-    CHECK(c.pool().open() == 0);  // dropped (the one pooled connection carried the cut reply)
+    CHECK(fibredis::detail::connection_pool(c).open() == 0);  // dropped (the one pooled connection carried the cut reply)
     CHECK(c.stats().pool_reused == before.pool_reused + 1);
     loader.del({"big:v", "big:src", "big:dst"});
   });

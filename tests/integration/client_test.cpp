@@ -4,8 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/fibredis.hpp>
-#include <fibredis/detail/conn/connection_pool.hpp>
-#include <fibredis/detail/conn/shared_connection.hpp>
+#include <fibredis/detail/client/client_access.hpp>
 
 #include "support/helpers.hpp"
 #include "support/servers.hpp"
@@ -25,14 +24,10 @@ using namespace std::chrono_literals;
 using fibredis::Client;
 using fibredis::Options;
 using fibredis::Runtime;
+using fibredis::test::single_options;
+using fibredis::test::since;
 
 namespace {
-Options single(std::chrono::milliseconds timeout = 2000ms) { return fibredis::test::single_options(timeout); }
-
-std::chrono::milliseconds since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
-}
-
 // A listening socket that never answers: the kernel completes the handshake, nobody reads.
 struct SilentServer {
   int fd = -1;
@@ -55,7 +50,7 @@ struct SilentServer {
 
 TEST_CASE("a server that is down gives ConnectionError at once", "[client][faults]") {
   Runtime rt;
-  Options o = single();
+  Options o = single_options();
   o.port = fibredis::test::unused_port();
   rt.run([&] {
     Client c(o);
@@ -69,7 +64,7 @@ TEST_CASE("a server that is down gives ConnectionError at once", "[client][fault
 
 TEST_CASE("a wrong host name gives ConnectionError without blocking the thread", "[client][faults]") {
   Runtime rt;
-  Options o = single();
+  Options o = single_options();
   o.host = "no-such-host.invalid";
   int ticks = 0;
   rt.run([&] {
@@ -91,18 +86,18 @@ TEST_CASE("a wrong password gives AuthenticationError; user+password and URL wor
   Runtime rt;
   const auto& s = fibredis::test::password_server();
   rt.run([&] {
-    Options bad = single();
+    Options bad = single_options();
     bad.port = s.port;
     bad.password = "wrong";
     Client c(bad);
     CHECK_THROWS_AS(c.ping(), fibredis::AuthenticationError);
 
-    Options none = single();
+    Options none = single_options();
     none.port = s.port;
     Client anon(none);
     CHECK_THROWS_AS(anon.get("k"), fibredis::AuthenticationError);  // NOAUTH reply
 
-    Options good = single();
+    Options good = single_options();
     good.port = s.port;
     good.username = "fibredis";
     good.password = s.password;
@@ -120,7 +115,7 @@ TEST_CASE("a wrong password gives AuthenticationError; user+password and URL wor
 TEST_CASE("a server that stops answering gives TimeoutError within the command timeout", "[client][faults]") {
   Runtime rt;
   SilentServer silent;
-  Options o = single(300ms);
+  Options o = single_options(300ms);
   o.port = silent.port;
   rt.run([&] {
     Client c(o);
@@ -136,7 +131,7 @@ TEST_CASE("a stopped (SIGSTOP) redis-server times out; the client recovers after
   const auto& s = fibredis::test::single_server();
   const pid_t pid = fibredis::test::server_pid(s.port);
   rt.run([&] {
-    Client c(single(300ms));
+    Client c(single_options(300ms));
     CHECK(c.set("stop:k", "1"));
     ::kill(pid, SIGSTOP);
     const auto t0 = std::chrono::steady_clock::now();
@@ -153,8 +148,8 @@ TEST_CASE("a stopped (SIGSTOP) redis-server times out; the client recovers after
 TEST_CASE("a server that closes the connection mid-call gives ConnectionError; next call reconnects", "[client][faults]") {
   Runtime rt;
   rt.run([&] {
-    Client c(single());
-    Client killer(single());
+    Client c(single_options());
+    Client killer(single_options());
     c.command({"CLIENT", "SETNAME", "victim"});
     CHECK(c.ping() == "PONG");
     // CLIENT KILL by name from another connection: the victim's socket is closed by the server.
@@ -167,7 +162,7 @@ TEST_CASE("a server that closes the connection mid-call gives ConnectionError; n
     }
     // Either the kill raced ahead of our PING (ConnectionError) or we reconnected already.
     CHECK(c.ping() == "PONG");
-    CHECK(c.shared_connection().connects() >= 2);
+    CHECK(fibredis::detail::shared_connection(c).connects() >= 2);
     (void)failed_typed;
   });
 }
@@ -175,7 +170,7 @@ TEST_CASE("a server that closes the connection mid-call gives ConnectionError; n
 TEST_CASE("many fibers share one connection; their commands are pipelined", "[client][multiplex]") {
   Runtime rt;
   rt.run([&] {
-    Client c(single());
+    Client c(single_options());
     c.del("mux:n");
     constexpr int kFibers = 2000;
     std::vector<fibredis::Fiber> fibers;
@@ -185,14 +180,14 @@ TEST_CASE("many fibers share one connection; their commands are pipelined", "[cl
     CHECK(c.get("mux:n") == std::to_string(kFibers));
     std::sort(seen.begin(), seen.end());
     for (int i = 0; i < kFibers; ++i) REQUIRE(seen[static_cast<size_t>(i)] == i + 1);
-    CHECK(c.shared_connection().connects() == 1);
+    CHECK(fibredis::detail::shared_connection(c).connects() == 1);
   });
 }
 
 TEST_CASE("manual flush: queued commands leave in one write on flush()", "[client][multiplex]") {
   Runtime rt;
   rt.run([&] {
-    Client c(single());
+    Client c(single_options());
     c.ping();
     c.set_auto_flush(false);
     int done = 0;
@@ -204,7 +199,7 @@ TEST_CASE("manual flush: queued commands leave in one write on flush()", "[clien
       });
     boost::this_fiber::sleep_for(50ms);
     CHECK(done == 0);  // nothing sent yet
-    CHECK(c.shared_connection().in_flight() == 100);
+    CHECK(fibredis::detail::shared_connection(c).in_flight() == 100);
     c.flush();
     for (auto& f : fibers) f.join();
     CHECK(done == 100);
@@ -216,7 +211,7 @@ TEST_CASE("manual flush: queued commands leave in one write on flush()", "[clien
 TEST_CASE("blocking commands take their own connections and never stall the shared one", "[client][blocking]") {
   Runtime rt;
   rt.run([&] {
-    Client c(single());
+    Client c(single_options());
     c.del({"blk:q"});
     int popped = 0;
     std::vector<fibredis::Fiber> waiters;
@@ -229,19 +224,19 @@ TEST_CASE("blocking commands take their own connections and never stall the shar
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < 100; ++i) c.ping();
     CHECK(since(t0) < 500ms);
-    CHECK(c.pool().in_use() == 50);
+    CHECK(fibredis::detail::connection_pool(c).in_use() == 50);
     for (int i = 0; i < 50; ++i) c.lpush("blk:q", std::to_string(i));
     for (auto& f : waiters) f.join();
     CHECK(popped == 50);
-    CHECK(c.pool().in_use() == 0);
-    CHECK(c.pool().idle() == 50);  // returned clean, reusable
+    CHECK(fibredis::detail::connection_pool(c).in_use() == 0);
+    CHECK(fibredis::detail::connection_pool(c).idle() == 50);  // returned clean, reusable
   });
 }
 
 TEST_CASE("the pool waits for a free connection instead of failing, within pool bounds", "[client][pool]") {
   Runtime rt;
   rt.run([&] {
-    Options o = single();
+    Options o = single_options();
     o.max_connections = 2;
     Client c(o);
     c.del("pool:q");
@@ -255,14 +250,14 @@ TEST_CASE("the pool waits for a free connection instead of failing, within pool 
     for (auto& f : fibers) f.join();
     CHECK(timeouts == 6);
     CHECK(since(t0) >= 280ms);  // 3 rounds of 2
-    CHECK(c.pool().created() == 2);
+    CHECK(fibredis::detail::connection_pool(c).created() == 2);
   });
 }
 
 TEST_CASE("pipeline: replies in order, per-reply errors, raise_on_error", "[client][pipeline]") {
   Runtime rt;
   rt.run([&] {
-    Client c(single());
+    Client c(single_options());
     c.del({"pl:a", "pl:b", "pl:s"});
     auto p = c.pipeline();
     p.set("pl:a", "1").incr("pl:b").get("pl:a").set("pl:s", "x").incr("pl:s").get("pl:b");
@@ -283,7 +278,7 @@ TEST_CASE("pipeline: replies in order, per-reply errors, raise_on_error", "[clie
 TEST_CASE("transaction: MULTI/EXEC atomic; WATCH conflict raises WatchError", "[client][transaction]") {
   Runtime rt;
   rt.run([&] {
-    Client c(single());
+    Client c(single_options());
     c.del({"tx:a", "tx:bal"});
     auto tx = c.pipeline(true);
     tx.incr("tx:a").incr("tx:a").get("tx:a");
@@ -330,10 +325,10 @@ TEST_CASE("URL parsing", "[client][options]") {
 TEST_CASE("SELECT via options keeps databases apart", "[client][options]") {
   Runtime rt;
   rt.run([&] {
-    Options o1 = single();
+    Options o1 = single_options();
     o1.db = 1;
     Client db1(o1);
-    Client db0(single());
+    Client db0(single_options());
     db1.set("db:k", "one");
     db0.del("db:k");
     CHECK(db1.get("db:k") == "one");

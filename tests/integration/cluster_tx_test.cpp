@@ -331,20 +331,16 @@ TEST_CASE("cluster pipeline: DBSIZE and KEYS answer what rc.dbsize() and rc.keys
     std::sort(piped.begin(), piped.end());
     CHECK(piped == keys);
     CHECK(r[2].str() == "v");
-    // on(target): [[node, reply], ...] for every primary.
+    // on(target): one reply, [[node, reply], ...] for every primary, read back as rc.on() answers.
     REQUIRE(r[3].is_array());
     REQUIRE(r[3].elements().size() == 3);
+    fibredis::PerNode<Reply> fanned = fibredis::per_node_replies(std::move(r[3]));
+    REQUIRE(fanned.size() == per_node.size());
     long long sum = 0;
-    for (const Reply& pair : r[3].elements()) {
-      REQUIRE(pair.elements().size() == 2);
-      bool known = false;
-      for (const auto& [node, n] : per_node)
-        if (node.to_string() == pair.elements()[0].str()) {
-          known = true;
-          CHECK(pair.elements()[1].integer() == n);
-        }
-      CHECK(known);
-      sum += pair.elements()[1].integer();
+    for (const auto& [node, n] : per_node) {
+      REQUIRE(fanned.count(node) == 1);
+      CHECK(fanned.at(node).integer() == n);
+      sum += fanned.at(node).integer();
     }
     CHECK(sum == dbsize);
     for (const auto& [node, n] : per_node) CHECK(n < dbsize);  // no single node's answer

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fibredis/fibredis.hpp>
-#include <fibredis/detail/conn/shared_connection.hpp>
+#include <fibredis/detail/client/client_access.hpp>
 
 #include "support/helpers.hpp"
 #include "support/servers.hpp"
@@ -21,10 +21,9 @@ using namespace std::chrono_literals;
 using fibredis::Client;
 using fibredis::Options;
 using fibredis::Runtime;
+using fibredis::test::single_options;
 
 namespace {
-Options single(std::chrono::milliseconds timeout = 2000ms) { return fibredis::test::single_options(timeout); }
-
 // calls=N of one command in INFO commandstats.
 long long command_calls(Client& c, const std::string& name) {
   const std::string info = c.command({"INFO", "commandstats"}).as_string();
@@ -38,7 +37,7 @@ long long command_calls(Client& c, const std::string& name) {
 TEST_CASE("1,000 fibers' commands leave in few writes (one per scheduler round)", "[shared]") {
   Runtime rt;
   rt.run([&] {
-    Client c(single());
+    Client c(single_options());
     c.set("coalesce:k", "v");
     const fibredis::ClientStats before = c.stats();
     int ok = 0;
@@ -64,7 +63,7 @@ TEST_CASE("1,000 fibers' commands leave in few writes (one per scheduler round)"
 TEST_CASE("a command whose caller timed out before it was written never reaches the server", "[shared]") {
   Runtime rt;
   rt.run([&] {
-    Client c(single(200ms));
+    Client c(single_options(200ms));
     c.del({"never:k"});
     const long long sets_before = command_calls(c, "set");
     c.set_auto_flush(false);
@@ -80,7 +79,7 @@ TEST_CASE("a command whose caller timed out before it was written never reaches 
 TEST_CASE("manual flush: 10,000 queued commands, more than max_in_flight, all complete", "[shared]") {
   Runtime rt;
   rt.run([&] {
-    Options o = single(10000ms);
+    Options o = single_options(10000ms);
     o.max_in_flight = 4096;
     Client c(o);
     c.ping();
@@ -116,7 +115,7 @@ TEST_CASE("a server that stops answering: every waiting caller fails at command_
   const auto& s = fibredis::test::single_server();
   const pid_t pid = fibredis::test::server_pid(s.port);
   rt.run([&] {
-    Options o = single(300ms);
+    Options o = single_options(300ms);
     Client c(o);
     c.set("dead:k", "1");
     ::kill(pid, SIGSTOP);
@@ -148,7 +147,7 @@ TEST_CASE("a server that stops answering: every waiting caller fails at command_
 TEST_CASE("health_check_interval PINGs an idle shared connection", "[shared]") {
   Runtime rt;
   rt.run([&] {
-    Options o = single();
+    Options o = single_options();
     o.health_check_interval = 50ms;
     Client c(o);
     c.ping();
@@ -164,11 +163,11 @@ TEST_CASE("health_check_interval PINGs an idle shared connection", "[shared]") {
 TEST_CASE("callers with different deadlines on one connection each time out at their own", "[shared]") {
   Runtime rt;
   rt.run([&] {
-    Options o = single(2000ms);
+    Options o = single_options(2000ms);
     Client c(o);
     c.ping();
     c.set_auto_flush(false);  // nothing is written: every caller waits until its deadline
-    auto& shared = c.shared_connection();
+    auto& shared = fibredis::detail::shared_connection(c);
     std::chrono::milliseconds waited[3]{};
     std::error_code codes[3];
     bool written[3] = {true, true, true};
@@ -202,9 +201,9 @@ TEST_CASE("a watched deadline earlier than the dead-connection check still ends 
   const auto& s = fibredis::test::single_server();
   const pid_t pid = fibredis::test::server_pid(s.port);
   rt.run([&] {
-    Client c(single(2000ms));
+    Client c(single_options(2000ms));
     c.ping();
-    auto& shared = c.shared_connection();
+    auto& shared = fibredis::detail::shared_connection(c);
     ::kill(pid, SIGSTOP);
     std::error_code first, second;
     std::chrono::milliseconds second_waited{};

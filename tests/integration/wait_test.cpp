@@ -32,12 +32,9 @@ using fibredis::Options;
 using fibredis::Runtime;
 using fibredis::UsageError;
 namespace test = fibredis::test;
+using fibredis::test::since;
 
 namespace {
-
-std::chrono::milliseconds since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
-}
 
 Options node_options(const NodeAddress& a) {
   Options o;

@@ -29,6 +29,11 @@ inline Options single_options(std::chrono::milliseconds timeout = std::chrono::m
   return o;
 }
 
+/// Milliseconds from t0 to now (how long a call took, for bounds on waits).
+inline std::chrono::milliseconds since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+}
+
 /// One startup node (the cluster's first) and a 5 s command timeout.
 inline ClusterOptions options_for(const ClusterInfo& c) {
   ClusterOptions o;

@@ -64,3 +64,25 @@ TEST_CASE("PerNode pairs every reply with its node", "[merge]") {
   CHECK(r.elements()[1].elements()[0].str() == "127.0.0.1:7001");
   CHECK(r.elements()[1].elements()[1].str() == "b");
 }
+
+TEST_CASE("per_node_replies reads a PerNode merge back as the map rc.on() returns", "[merge]") {
+  NodeReplies in = three(Reply::integer(4), Reply::string("b"), Reply::status("OK"));
+  in.emplace_back(NodeAddress{"::1", 7003}, Reply::integer(9));  // IPv6: the last colon splits
+  fibredis::PerNode<Reply> m = fibredis::per_node_replies(merge_replies(MergePolicy::PerNode, std::move(in)));
+  REQUIRE(m.size() == 4);
+  CHECK(m.at(NodeAddress{"127.0.0.1", 7000}).integer() == 4);
+  CHECK(m.at(NodeAddress{"127.0.0.1", 7001}).str() == "b");
+  CHECK(m.at(NodeAddress{"127.0.0.1", 7002}).is_status());
+  CHECK(m.at(NodeAddress{"::1", 7003}).integer() == 9);
+}
+
+TEST_CASE("per_node_replies throws a node's error reply, and refuses any other shape", "[merge]") {
+  CHECK_THROWS_AS(fibredis::per_node_replies(merge_replies(MergePolicy::PerNode,
+                                                           three(Reply::integer(1), Reply::error("ERR no"), Reply::integer(2)))),
+                  fibredis::ResponseError);
+  CHECK_THROWS_AS(fibredis::per_node_replies(Reply::integer(3)), fibredis::ProtocolError);
+  CHECK_THROWS_AS(fibredis::per_node_replies(Reply::array({Reply::string("127.0.0.1:7000")})), fibredis::ProtocolError);
+  CHECK_THROWS_AS(fibredis::per_node_replies(Reply::array({Reply::array({Reply::string("no-port"), Reply::integer(1)})})),
+                  fibredis::ProtocolError);
+  CHECK(fibredis::per_node_replies(Reply::array({})).empty());
+}

@@ -3,6 +3,7 @@
 
 #include <fibredis/errors.hpp>
 #include <fibredis/detail/runtime/io_call.hpp>
+#include <fibredis/detail/runtime/runtime_access.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
 #include <boost/fiber/future.hpp>
@@ -34,7 +35,7 @@ fibredis::RuntimeOptions ring_variant(int v) {
 TEST_CASE("10,000 fibers sleeping varied durations wake in deadline order", "[runtime]") {
   const int variant = GENERATE(0, 1, 2);
   Runtime rt(ring_variant(variant));
-  INFO("ring features: " << rt.scheduler().features());
+  INFO("ring features: " << fibredis::detail::scheduler(rt).features());
   constexpr int kFibers = 10000;
   std::vector<int> order;
   order.reserve(kFibers);

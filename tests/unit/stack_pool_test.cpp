@@ -1,5 +1,6 @@
 // StackPool: stacks 32 to a mapping, reused first, whole slabs returned past max_cached.
 #include <catch2/catch.hpp>
+#include <fibredis/detail/runtime/runtime_access.hpp>
 #include <fibredis/detail/runtime/stack_pool.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
@@ -64,13 +65,13 @@ TEST_CASE("stack pool: whole free slabs beyond max_cached are unmapped, partly u
 TEST_CASE("stack pool: a Fiber's stack is back in the pool when the fiber ends, before its join", "[runtime]") {
   fibredis::Runtime rt(fibredis::RuntimeOptions{.stack_size = 16 * 1024, .cached_stacks = 1024});
   rt.run([&] {
-    const std::size_t before = rt.stacks().cached();
+    const std::size_t before = fibredis::detail::stacks(rt).cached();
     fibredis::Fiber f([] {});
-    CHECK(rt.stacks().cached() == before - 1);  // taken
+    CHECK(fibredis::detail::stacks(rt).cached() == before - 1);  // taken
     // Let it run and end, and let the scheduler release ended fibers (it does so between rounds).
     for (int i = 0; i < 3; ++i) fibredis::yield();
     fibredis::sleep_for(std::chrono::milliseconds(1));
-    CHECK(rt.stacks().cached() == before);  // returned while the handle is still unjoined
+    CHECK(fibredis::detail::stacks(rt).cached() == before);  // returned while the handle is still unjoined
     CHECK(f.joinable());
     f.join();
     CHECK_FALSE(f.joinable());

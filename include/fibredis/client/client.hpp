@@ -37,9 +37,10 @@
 namespace fibredis {
 
 class Watch;
-class NodeConnections;   // detail/conn/node_connections.hpp
-class SharedConnection;  // detail/conn/shared_connection.hpp
-class ConnectionPool;    // detail/conn/connection_pool.hpp
+class NodeConnections;  // detail/conn/node_connections.hpp
+namespace detail {
+struct ClientAccess;  // detail/client/client_access.hpp
+}
 
 class Client : public Commands<Client>, public AsyncCommands<Client> {
  public:
@@ -77,10 +78,6 @@ class Client : public Commands<Client>, public AsyncCommands<Client> {
   void flush();
 
   const Options& options() const noexcept;
-  /// The connections themselves, for tests and tools (internal types: their headers are under
-  /// fibredis/detail/ and not installed).
-  SharedConnection& shared_connection() noexcept;
-  ConnectionPool& pool() noexcept;
   /// What this client did on the wire (conn/client_stats.hpp).
   ClientStats stats() const noexcept;
 
@@ -92,6 +89,7 @@ class Client : public Commands<Client>, public AsyncCommands<Client> {
  private:
   friend class Pipeline;
   friend class Watch;
+  friend struct detail::ClientAccess;  // tests and tools reach the connections through it
   [[noreturn]] void fail(std::error_code ec, std::string_view what) const;
 
   ClientStats stats_;  // before node_: its connections count into it

@@ -8,6 +8,7 @@
 //   p.dbsize().keys("user:*");                     // keyless: the same rules as rc.dbsize(), rc.keys()
 //   p.on(fibredis::Target::Primaries).info("memory");   // one reply: [[node, reply], ...]
 //   std::vector<fibredis::Reply> r = p.execute();  // r[0] OK, r[1] 1, r[2] "1", r[3] the sum ...
+//   fibredis::PerNode<fibredis::Reply> info = fibredis::per_node_replies(std::move(r[5]));  // as rc.on()
 // @endcode
 // execute() waits for every node's batch, and for topology refreshes and back-off between rounds,
 // all within command_timeout (+ block time). With raise_on_error (default) the first error reply is
@@ -21,7 +22,9 @@
 // KEYS concatenated, FLUSHALL all-OK, SCRIPT EXISTS AND-ed...), per-node commands (INFO, TIME,
 // CONFIG GET...) go to the default node, RANDOMKEY to a random primary, PUBLISH by its channel's
 // slot. on(target) sends the next command to the target's nodes and answers, as one reply, an
-// array of [ "host:port", reply ] pairs (reply_merge.hpp, MergePolicy::PerNode).
+// array of [ "host:port", reply ] pairs (reply_merge.hpp, MergePolicy::PerNode);
+// per_node_replies() reads it back as the PerNode<Reply> map that rc.on(target) and
+// rc.execute_on() return.
 //
 // A transaction pipeline (rc.pipeline(true), or ClusterWatch::multi()) is MULTI/EXEC on one node:
 // see ClusterClient::pipeline(bool) and cluster/cluster_watch.hpp.
@@ -29,6 +32,7 @@
 
 #include <fibredis/client/command_queue.hpp>
 #include <fibredis/client/commands.hpp>
+#include <fibredis/cluster/reply_merge.hpp>  // per_node_replies(), to read an on(target) entry
 #include <fibredis/cluster/target.hpp>
 #include <fibredis/resp/command.hpp>
 #include <fibredis/resp/reply.hpp>
@@ -48,7 +52,8 @@ class ClusterPipeline : public Commands<ClusterPipeline>, public CommandQueue<Cl
   std::vector<Reply> execute(bool raise_on_error = true);
 
   /// Queue the next command for every node of `target` (not in a transaction: UsageError from
-  /// execute()). Its reply is an array of [ "host:port", reply ] pairs, in the target's order.
+  /// execute()). Its reply is an array of [ "host:port", reply ] pairs, in the target's order;
+  /// per_node_replies() (cluster/reply_merge.hpp) turns it into PerNode<Reply>.
   TargetedPipeline on(Target target);
 
   bool is_transaction() const noexcept { return transaction_; }

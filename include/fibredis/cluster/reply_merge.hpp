@@ -18,4 +18,16 @@ using NodeReplies = std::vector<std::pair<NodeAddress, Reply>>;
 /// returned as the result (the first one), so the caller's conversion throws it.
 Reply merge_replies(MergePolicy policy, NodeReplies&& replies);
 
+/// Reads a PerNode-merged reply back as a map, the shape rc.on(target) and execute_on() return:
+/// how a cluster pipeline's p.on(target) entry is read.
+/// @code
+///   auto p = rc.pipeline();
+///   p.on(fibredis::Target::Primaries).dbsize();
+///   fibredis::PerNode<fibredis::Reply> sizes = fibredis::per_node_replies(std::move(p.execute()[0]));
+/// @endcode
+/// Throws ResponseError when `merged` is an error reply (a node answered one: merge_replies keeps
+/// the first error as the whole entry), ProtocolError when it is not an array of
+/// [ "host:port", reply ] pairs.
+PerNode<Reply> per_node_replies(Reply&& merged);
+
 }  // namespace fibredis

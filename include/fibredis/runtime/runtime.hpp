@@ -35,6 +35,9 @@ namespace fibredis {
 
 class UringScheduler;  // detail/runtime/uring_scheduler.hpp
 class StackPool;       // detail/runtime/stack_pool.hpp
+namespace detail {
+struct RuntimeAccess;  // detail/runtime/runtime_access.hpp
+}
 
 /// Ring features to ask for; each falls back cleanly when the kernel lacks it.
 struct RingOptions {
@@ -127,12 +130,12 @@ class Runtime {
   /// The Runtime of this thread, or nullptr.
   static Runtime* current() noexcept;
 
-  UringScheduler& scheduler() noexcept { return *scheduler_; }
   const RuntimeOptions& options() const noexcept { return options_; }
-  StackPool& stacks() noexcept { return *stacks_; }
   std::size_t live_fibers() const noexcept { return live_fibers_; }
 
  private:
+  friend struct detail::RuntimeAccess;  // the ring and the stack pool, for lib/ and tests
+
   void run_void(const std::function<void()>& fn);
 
   /// What run() waits on: a Boost.Fiber mutex and condition variable (kept out of this header).

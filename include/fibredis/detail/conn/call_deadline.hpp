@@ -1,7 +1,8 @@
 // call_deadline: the one rule for how long a call may take — command_timeout, plus the block time
 // of every command the server may hold (BLPOP 5 → 5 s more), no deadline when one of them blocks
-// forever (BLPOP 0). Single commands, pipelines, WAIT batches and transactions of the cluster
-// client all use it; NodeConnections::deadline_for applies the same rule to a node's batch.
+// forever (BLPOP 0). Every call of both clients takes its deadline from here: Client's commands,
+// pipelines and WATCH calls (lib/client/), and the ClusterClient's commands, fan-outs, pipelines,
+// WAIT batches and transactions (lib/cluster/).
 #pragma once
 
 #include <fibredis/resp/command.hpp>

@@ -50,10 +50,6 @@ class NodeConnections {
   std::error_code run_exclusive(const Command* cmds, std::size_t n, Reply* out, Deadline deadline,
                                 bool* written = nullptr);
 
-  /// The deadline for a batch: command_timeout, plus each blocking command's block time
-  /// (kNoDeadline when one blocks forever).
-  Deadline deadline_for(const Command* cmds, std::size_t n) const;
-
   /// The server's text for the last handshake failure (wrong password...).
   const std::string& error_text() const noexcept { return error_text_; }
 
