@@ -41,6 +41,7 @@ PlannedPipeline plan_pipeline(Router& router, RetryPolicy policy, const AddressM
                               const std::vector<Command>& cmds,
                               const std::vector<std::pair<std::size_t, Target>>& targets) {
   PlannedPipeline p{PipelinePlan(policy, remap), std::vector<Queued>(cmds.size()), {}};
+  p.plan.reserve(cmds.size());
   p.source.reserve(cmds.size());
   std::size_t next_target = 0;  // targets are in queue order
   for (std::size_t i = 0; i < cmds.size(); ++i) {
