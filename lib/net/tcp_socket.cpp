@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include <netinet/in.h>
 #include <poll.h>
@@ -38,6 +39,7 @@ TcpSocket& TcpSocket::operator=(TcpSocket&& other) noexcept {
 
 void TcpSocket::ensure_keepalive_timing() noexcept {
   if (keepalive_idle_ <= 0 || fd_ < 0) return;
+  // Rare (connections that may sit idle), so the values may come from this stack.
   const int idle = keepalive_idle_;
   const int interval = keepalive_interval_;
   const int count = keepalive_count_;
@@ -49,10 +51,11 @@ void TcpSocket::ensure_keepalive_timing() noexcept {
 
 namespace {
 // SO_KEEPALIVE now; its timing once a wait could outlast it (TcpSocket::ensure_keepalive_timing).
+constexpr int kOne = 1;
+
 void set_keepalive(int fd, const SocketOptions& o) {
   if (o.keepalive_idle.count() <= 0) return;
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &kOne, sizeof kOne);
 }
 }  // namespace
 
@@ -61,11 +64,20 @@ namespace {
 std::error_code connect_to(const Endpoint& ep, Deadline deadline, const SocketOptions& options, int& fd) {
   const int s = ::socket(ep.family(), SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
   if (s < 0) return {errno, std::system_category()};
-  const int one = 1;
-  ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // Option values and the address from memory the kernel has read before, not from this fiber's
+  // fresh stack page (UringScheduler::SqeSlot says why).
+  ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &kOne, sizeof kOne);
   set_keepalive(s, options);
   IoResult r = io_call(
-      [&](io_uring_sqe* sqe) { io_uring_prep_connect(sqe, s, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len); },
+      [&](io_uring_sqe* sqe) {
+        const void* addr = &ep.addr;
+        if (ep.len <= sizeof UringScheduler::SqeSlot::addr) {
+          unsigned char* slot = UringScheduler::current()->slot_of(sqe).addr;
+          std::memcpy(slot, &ep.addr, ep.len);
+          addr = slot;
+        }
+        io_uring_prep_connect(sqe, s, static_cast<const sockaddr*>(addr), ep.len);
+      },
       deadline);
   if (r) {
     fd = s;
