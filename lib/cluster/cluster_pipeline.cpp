@@ -41,6 +41,7 @@ PlannedPipeline plan_pipeline(Router& router, RetryPolicy policy, const AddressM
                               const std::vector<Command>& cmds,
                               const std::vector<std::pair<std::size_t, Target>>& targets) {
   PlannedPipeline p{PipelinePlan(policy, remap), std::vector<Queued>(cmds.size()), {}};
+  p.plan.reserve(cmds.size());
   p.source.reserve(cmds.size());
   std::size_t next_target = 0;  // targets are in queue order
   for (std::size_t i = 0; i < cmds.size(); ++i) {
@@ -136,7 +137,7 @@ std::vector<Reply> ClusterPipeline::execute(bool raise_on_error) {
   return client_->run_pipeline(cmds, targets, raise_on_error);
 }
 
-std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds,
+std::vector<Reply> ClusterClient::run_pipeline(std::vector<Command>& cmds,
                                                const std::vector<std::pair<std::size_t, Target>>& targets,
                                                bool raise_on_error) {
   if (std::any_of(cmds.begin(), cmds.end(), counts_own_writes)) {
@@ -158,18 +159,28 @@ std::vector<Reply> ClusterClient::run_pipeline(const std::vector<Command>& cmds,
       std::vector<Command> out;
       std::vector<std::size_t> owner;  // plan entry, or SIZE_MAX for an ASKING
       out.reserve(batch.items.size());
+      owner.reserve(batch.items.size());
+      // A command that goes to this node only is moved into the batch and back after it (a copy
+      // costs two allocations and two frees per command); a fan-out's command is in several
+      // batches of the round at once and is copied.
+      const auto lent = [&](std::size_t entry) { return !planned.queued[planned.source[entry]].merge; };
       for (const PipelinePlan::Item& item : batch.items) {
         if (item.asking) {
           out.push_back(Command{"ASKING"});
           owner.push_back(SIZE_MAX);
         }
-        out.push_back(cmds[planned.source[item.index]]);
+        Command& cmd = cmds[planned.source[item.index]];
+        if (lent(item.index)) out.push_back(std::move(cmd));
+        else out.push_back(cmd);
         owner.push_back(item.index);
       }
       std::vector<Reply> replies(out.size());
       bool written = true;
-      if (std::error_code ec = run_on(batch.node, out.data(), out.size(), replies.data(), deadline, &written, false,
-                                      batch.replica_read)) {
+      const std::error_code ec = run_on(batch.node, out.data(), out.size(), replies.data(), deadline, &written,
+                                        false, batch.replica_read);
+      for (std::size_t i = 0; i < out.size(); ++i)
+        if (owner[i] != SIZE_MAX && lent(owner[i])) cmds[planned.source[owner[i]]] = std::move(out[i]);
+      if (ec) {
         plan.fail_node(batch.node, ec, written);
         return;
       }

@@ -155,6 +155,9 @@ void ConnectionPool::give_back(std::unique_ptr<Connection> c) noexcept {
     try {
       const Clock::time_point now = Clock::now();
       c->set_idle_since(now);
+      // Kept idle, it may sit for longer than keepalive_idle: a vanished server must show. The
+      // surplus is closed after idle_timeout and gets the timing only if trim() keeps it.
+      if (idle_.size() < options_.max_idle) c->ensure_keepalive_timing();
       idle_.push_back(std::move(c));
       // A waiter takes it at once; otherwise the surplus over max_idle is timed for trimming.
       if (waiters_.empty() && idle_.size() > options_.max_idle) {
@@ -173,6 +176,8 @@ void ConnectionPool::trim(Clock::time_point now) noexcept {
     idle_.pop_front();
     close_one(true);
   }
+  if (idle_.size() <= options_.max_idle)
+    for (const auto& kept : idle_) kept->ensure_keepalive_timing();
 }
 
 void ConnectionPool::start_trimmer() {

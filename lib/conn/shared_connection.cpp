@@ -158,7 +158,9 @@ void SharedConnection::Link::reader_loop() noexcept {
       return;
     }
     ++stats->replies;
-    last_progress = Clock::now();
+    // The time of the read that completed this reply: exact enough for the health rules, and a
+    // clock read per reply costs ~3% of a 300-reply pipeline's CPU on a VM clock (kvm-clock).
+    last_progress = conn.last_read();
     // Replies freed room under max_in_flight: what waited for it goes out this round.
     if (mux.has_pending_write()) arm();
   }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include <netinet/in.h>
 #include <poll.h>
@@ -19,27 +20,42 @@ namespace fibredis {
 
 TcpSocket::~TcpSocket() { close(); }
 
-TcpSocket::TcpSocket(TcpSocket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+TcpSocket::TcpSocket(TcpSocket&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      keepalive_idle_(std::exchange(other.keepalive_idle_, 0)),
+      keepalive_interval_(other.keepalive_interval_),
+      keepalive_count_(other.keepalive_count_) {}
 
 TcpSocket& TcpSocket::operator=(TcpSocket&& other) noexcept {
   if (this != &other) {
     close();
     fd_ = std::exchange(other.fd_, -1);
+    keepalive_idle_ = std::exchange(other.keepalive_idle_, 0);
+    keepalive_interval_ = other.keepalive_interval_;
+    keepalive_count_ = other.keepalive_count_;
   }
   return *this;
 }
 
+void TcpSocket::ensure_keepalive_timing() noexcept {
+  if (keepalive_idle_ <= 0 || fd_ < 0) return;
+  // Rare (connections that may sit idle), so the values may come from this stack.
+  const int idle = keepalive_idle_;
+  const int interval = keepalive_interval_;
+  const int count = keepalive_count_;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+  keepalive_idle_ = 0;
+}
+
 namespace {
+// SO_KEEPALIVE now; its timing once a wait could outlast it (TcpSocket::ensure_keepalive_timing).
+constexpr int kOne = 1;
+
 void set_keepalive(int fd, const SocketOptions& o) {
   if (o.keepalive_idle.count() <= 0) return;
-  const int one = 1;
-  const int idle = static_cast<int>(o.keepalive_idle.count());
-  const int interval = static_cast<int>(std::max<long long>(1, o.keepalive_interval.count()));
-  const int count = std::max(1, o.keepalive_count);
-  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &kOne, sizeof kOne);
 }
 }  // namespace
 
@@ -48,11 +64,20 @@ namespace {
 std::error_code connect_to(const Endpoint& ep, Deadline deadline, const SocketOptions& options, int& fd) {
   const int s = ::socket(ep.family(), SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
   if (s < 0) return {errno, std::system_category()};
-  const int one = 1;
-  ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // Option values and the address from memory the kernel has read before, not from this fiber's
+  // fresh stack page (UringScheduler::SqeSlot says why).
+  ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &kOne, sizeof kOne);
   set_keepalive(s, options);
   IoResult r = io_call(
-      [&](io_uring_sqe* sqe) { io_uring_prep_connect(sqe, s, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len); },
+      [&](io_uring_sqe* sqe) {
+        const void* addr = &ep.addr;
+        if (ep.len <= sizeof UringScheduler::SqeSlot::addr) {
+          unsigned char* slot = UringScheduler::current()->slot_of(sqe).addr;
+          std::memcpy(slot, &ep.addr, ep.len);
+          addr = slot;
+        }
+        io_uring_prep_connect(sqe, s, static_cast<const sockaddr*>(addr), ep.len);
+      },
       deadline);
   if (r) {
     fd = s;
@@ -82,8 +107,14 @@ std::error_code TcpSocket::connect(const std::string& host, std::uint16_t port, 
   close();
   // An address literal (what a cluster's slot map names) needs no lookup and no allocation.
   Endpoint ep;
-  if (parse_numeric(host, port, ep)) return connect_to(ep, deadline, options, fd_);
-  return connect_by_name(host, port, deadline, options, fd_);
+  const std::error_code ec = parse_numeric(host, port, ep) ? connect_to(ep, deadline, options, fd_)
+                                                           : connect_by_name(host, port, deadline, options, fd_);
+  if (!ec && options.keepalive_idle.count() > 0) {
+    keepalive_idle_ = static_cast<std::int32_t>(std::min<long long>(options.keepalive_idle.count(), 1 << 30));
+    keepalive_interval_ = static_cast<std::uint16_t>(std::clamp<long long>(options.keepalive_interval.count(), 1, 32767));
+    keepalive_count_ = static_cast<std::uint16_t>(std::clamp(options.keepalive_count, 1, 127));
+  }
+  return ec;
 }
 
 std::error_code TcpSocket::send_all(std::string_view data, Deadline deadline) {
@@ -135,6 +166,7 @@ std::error_code TcpSocket::send_now(const iovec* iov, std::size_t count, std::si
 
 std::error_code TcpSocket::wait_writable(Deadline deadline) noexcept {
   if (fd_ < 0) return make_error_code(errc::not_connected);
+  keepalive_for(deadline);
   IoResult r = io_call([&](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, fd_, POLLOUT); }, deadline);
   if (!r) return r.error;
   if (r.value & (POLLERR | POLLHUP)) return make_error_code(errc::connection_closed);
@@ -144,6 +176,7 @@ std::error_code TcpSocket::wait_writable(Deadline deadline) noexcept {
 std::error_code TcpSocket::recv_some(char* buf, std::size_t len, std::size_t& n, Deadline deadline) {
   n = 0;
   if (fd_ < 0) return make_error_code(errc::not_connected);
+  keepalive_for(deadline);
   IoResult r = io_call(
       [&](io_uring_sqe* sqe) {
         io_uring_prep_recv(sqe, fd_, buf, len, 0);
@@ -178,6 +211,7 @@ std::error_code TcpSocket::recv_now(char* buf, std::size_t len, std::size_t& n) 
 
 std::error_code TcpSocket::wait_readable(Deadline deadline, IoCancel* cancel) noexcept {
   if (fd_ < 0) return make_error_code(errc::not_connected);
+  keepalive_for(deadline);
   IoResult r = io_call([&](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, fd_, POLLIN); }, deadline, cancel);
   if (!r) return r.error;
   // POLLHUP/POLLERR: the recv that follows reports EOF or the socket's error.
@@ -193,6 +227,7 @@ void TcpSocket::close() noexcept {
     ::close(fd_);
     fd_ = -1;
   }
+  keepalive_idle_ = 0;
 }
 
 }  // namespace fibredis

@@ -76,6 +76,7 @@ UringScheduler::UringScheduler(const RingOptions& options) {
   if (setup_flags_ & IORING_SETUP_DEFER_TASKRUN) features_ += "defer_taskrun ";
   if (setup_flags_ & IORING_SETUP_COOP_TASKRUN) features_ += "coop_taskrun ";
   if (!features_.empty()) features_.pop_back();
+  sqe_slots_.resize(ring_.sq.ring_entries);
   // Blocking eventfd: io_uring would answer -EAGAIN at once on an O_NONBLOCK one.
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
   if (wake_fd_ < 0) {

@@ -5,13 +5,20 @@
 
 #include <fibredis/fibredis.hpp>
 #include <fibredis/detail/client/client_access.hpp>
+#include <fibredis/detail/conn/shared_connection.hpp>
+#include <fibredis/detail/net/tcp_socket.hpp>
 
 #include "support/helpers.hpp"
 #include "support/servers.hpp"
 
 #include <boost/fiber/operations.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -230,4 +237,65 @@ TEST_CASE("a watched deadline earlier than the dead-connection check still ends 
     CHECK(first == fibredis::errc::timeout);  // the connection was taken for dead at 2 s
     CHECK(c.ping() == "PONG");
   });
+}
+
+// Keepalive's timing (tcp_socket.hpp): SO_KEEPALIVE at connect, the idle/interval/count only once a
+// wait could outlast keepalive_idle (a shorter wait ends at its own deadline first). No Redis
+// needed: a plain listening socket on an ephemeral loopback port.
+TEST_CASE("TcpSocket sets keepalive's timing only for a wait that could outlast it", "[shared][keepalive]") {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(listener, 4) == 0);
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const auto port = ntohs(addr.sin_port);
+
+  const auto opt = [](int fd, int level, int name) {
+    int v = -1;
+    socklen_t l = sizeof v;
+    REQUIRE(::getsockopt(fd, level, name, &v, &l) == 0);
+    return v;
+  };
+  fibredis::SocketOptions o;
+  o.keepalive_idle = std::chrono::seconds(1234);  // no system default is this
+  o.keepalive_interval = std::chrono::seconds(7);
+  o.keepalive_count = 4;
+
+  Runtime rt;
+  rt.run([&] {
+    fibredis::TcpSocket s;
+    REQUIRE_FALSE(s.connect("127.0.0.1", port, fibredis::deadline_after(2s), o));
+    const int fd = s.native_handle();
+    CHECK(opt(fd, SOL_SOCKET, SO_KEEPALIVE) == 1);
+    const int system_idle = opt(fd, IPPROTO_TCP, TCP_KEEPIDLE);
+    CHECK(system_idle != 1234);
+
+    // A 50 ms wait (nothing comes): its deadline notices a dead peer long before a probe would.
+    CHECK(s.wait_readable(fibredis::deadline_after(50ms)) == fibredis::errc::timeout);
+    CHECK(opt(fd, IPPROTO_TCP, TCP_KEEPIDLE) == system_idle);
+
+    // A wait without a deadline could sit idle for ever: the timing is set before it.
+    const int peer = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    REQUIRE(peer >= 0);
+    REQUIRE(::send(peer, "x", 1, MSG_NOSIGNAL) == 1);
+    CHECK_FALSE(s.wait_readable(fibredis::kNoDeadline));
+    CHECK(opt(fd, IPPROTO_TCP, TCP_KEEPIDLE) == 1234);
+    CHECK(opt(fd, IPPROTO_TCP, TCP_KEEPINTVL) == 7);
+    CHECK(opt(fd, IPPROTO_TCP, TCP_KEEPCNT) == 4);
+    ::close(peer);
+
+    // A connection a pool keeps idle asks for it directly.
+    fibredis::TcpSocket idle;
+    REQUIRE_FALSE(idle.connect("127.0.0.1", port, fibredis::deadline_after(2s), o));
+    CHECK(opt(idle.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE) == system_idle);
+    idle.ensure_keepalive_timing();
+    CHECK(opt(idle.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE) == 1234);
+    const int peer2 = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (peer2 >= 0) ::close(peer2);
+  });
+  ::close(listener);
 }

@@ -244,8 +244,9 @@ class ClusterClient : public Commands<ClusterClient>,
   struct TopologyAnswer;
 
   // ---- pipelines and transactions (cluster_pipeline.cpp, cluster_wait.cpp, cluster_transaction.cpp)
-  /// `targets`: the commands queued through ClusterPipeline::on(), by queue position.
-  std::vector<Reply> run_pipeline(const std::vector<Command>& cmds,
+  /// `targets`: the commands queued through ClusterPipeline::on(), by queue position. `cmds` is
+  /// lent: each round moves a command into its node's batch and back (it holds them on return).
+  std::vector<Reply> run_pipeline(std::vector<Command>& cmds,
                                   const std::vector<std::pair<std::size_t, Target>>& targets, bool raise_on_error);
   /// A pipeline holding WAIT/WAITAOF: on one exclusive connection of its keys' primary.
   std::vector<Reply> run_wait_pipeline(const std::vector<Command>& cmds, bool raise_on_error);

@@ -138,6 +138,10 @@ class PipelinePlan {
   /// Queues a command; returns its index (0, 1, 2, ...). Throws UsageError when the entry has
   /// neither slot nor node, or a slot >= kSlotCount, or when called after the first round.
   std::size_t add(Entry e);
+  /// Room for n commands up front. An entry is a few hundred bytes: a 300-command pipeline grown
+  /// one add() at a time reallocates nine times and ends in a block past malloc's mmap threshold,
+  /// mapped and unmapped again on every execute().
+  void reserve(std::size_t n) { cmds_.reserve(n); }
   std::size_t size() const noexcept { return cmds_.size(); }
 
   /// True once every command is Done or Exhausted (or none was queued).

@@ -102,6 +102,8 @@ class Connection {
   /// When the connection was last handed back to a pool (for idle trimming).
   Clock::time_point idle_since() const noexcept { return idle_since_; }
   void set_idle_since(Clock::time_point t) noexcept { idle_since_ = t; }
+  /// Keepalive's timing, for a connection that is to sit idle (TcpSocket::ensure_keepalive_timing).
+  void ensure_keepalive_timing() noexcept { socket_.ensure_keepalive_timing(); }
 
  private:
   std::error_code fail(std::error_code ec) noexcept;

@@ -52,16 +52,17 @@ IoResult io_call(Prep&& prep, Deadline deadline = kNoDeadline, IoCancel* cancel 
   IoWait wait;
   wait.waiter = boost::fibers::context::active();
   const bool timed = deadline != kNoDeadline;
-  __kernel_timespec ts{};
   io_uring_sqe* sqe = sched->get_sqe(timed ? 2 : 1);
   prep(sqe);
   io_uring_sqe_set_data(sqe, &wait);
   if (timed) {
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
-    ts.tv_sec = ns / 1'000'000'000;
-    ts.tv_nsec = ns % 1'000'000'000;
     sqe->flags |= IOSQE_IO_LINK;
     io_uring_sqe* tsqe = sched->get_sqe(1);
+    // The kernel reads the timespec when it takes the SQE: in the SQE's slot, not on this stack.
+    __kernel_timespec& ts = sched->slot_of(tsqe).ts;
+    ts.tv_sec = ns / 1'000'000'000;
+    ts.tv_nsec = ns % 1'000'000'000;
     io_uring_prep_link_timeout(tsqe, &ts, IORING_TIMEOUT_ABS);
     io_uring_sqe_set_data64(tsqe, 0);
   }

@@ -85,6 +85,18 @@ class UringScheduler final : public boost::fibers::algo::algorithm {
 
   /// A free SQE, submitting first if the queue is short of `needed` entries.
   io_uring_sqe* get_sqe(unsigned needed = 1) noexcept;
+
+  /// Memory that travels with one SQE until the kernel takes it: what the kernel copies in at
+  /// submission (a timeout's timespec, a connect's address) goes here, not on the calling fiber's
+  /// stack. On the development VM the kernel's first access to a user page costs 12-25 us even
+  /// after the fiber wrote it (docs/BENCHMARKS.md, issue 9 session 4); ten thousand new fibers
+  /// each paid it once for a 4-byte value. These slots are reused, so they stay warm. A slot is
+  /// valid from get_sqe() until the next submission (the SQE's own lifetime).
+  struct SqeSlot {
+    __kernel_timespec ts;
+    alignas(8) unsigned char addr[32];  ///< a sockaddr_in or sockaddr_in6
+  };
+  SqeSlot& slot_of(const io_uring_sqe* sqe) noexcept { return sqe_slots_[static_cast<std::size_t>(sqe - ring_.sq.sqes)]; }
   /// Human-readable list of the setup flags in use ("single_issuer defer_taskrun").
   const std::string& features() const noexcept { return features_; }
   unsigned setup_flags() const noexcept { return setup_flags_; }
@@ -112,6 +124,7 @@ class UringScheduler final : public boost::fibers::algo::algorithm {
   std::uint64_t wake_buf_ = 0;
   bool wake_armed_ = false;
   __kernel_timespec timer_ts_{};
+  std::vector<SqeSlot> sqe_slots_;  // one per SQ entry (slot_of)
   std::chrono::steady_clock::time_point timer_armed_until_ = std::chrono::steady_clock::time_point::max();
   unsigned picks_since_enter_ = 0;
   std::vector<RoundHook*> round_hooks_;
