@@ -44,24 +44,33 @@ bool RetryLoop::target_for_slot(std::uint16_t slot, bool read, RetryState& s, At
 
 std::error_code RetryLoop::send(const Command& cmd, const NodeAddress& target, Deadline deadline, Attempt& a,
                                 RetryState& s, Reply& reply) {
-  std::error_code ec;
-  if (s.ask_target) {
-    // ASK: this one command, once, at the importing node, preceded by ASKING (spec §ASK).
-    Command batch[2] = {Command{"ASKING"}, cmd};
-    Reply replies[2];
-    ec = c_.run_on(target, batch, 2, replies, deadline, &a.written);
-    reply = std::move(replies[1]);
-    s.ask_target.reset();
-  } else {
-    ec = c_.run_on(target, &cmd, 1, &reply, deadline, &a.written, false, a.via_replica);
-  }
+  // This frame sits under every parked blocking call (10,000 of them at once in a swarm), so the
+  // rare paths (ASK, the fault's words) live in their own frames: one stack page per parked call
+  // holds only while the deepest path of a call stays inside it (docs/BENCHMARKS.md).
+  const std::error_code ec = s.ask_target ? send_asking(cmd, target, deadline, a, s, reply)
+                                          : c_.run_on(target, &cmd, 1, &reply, deadline, &a.written, false, a.via_replica);
   a.outcome = ec ? classify_failure(ec) : classify_outcome(reply);
+  if (ec || a.outcome != Outcome::Final) note_problem(ec, target, reply, s);
+  return ec;
+}
+
+std::error_code RetryLoop::send_asking(const Command& cmd, const NodeAddress& target, Deadline deadline, Attempt& a,
+                                       RetryState& s, Reply& reply) {
+  // ASK: this one command, once, at the importing node, preceded by ASKING (spec §ASK).
+  Command batch[2] = {Command{"ASKING"}, cmd};
+  Reply replies[2];
+  const std::error_code ec = c_.run_on(target, batch, 2, replies, deadline, &a.written);
+  reply = std::move(replies[1]);
+  s.ask_target.reset();
+  return ec;
+}
+
+void RetryLoop::note_problem(std::error_code ec, const NodeAddress& target, const Reply& reply, RetryState& s) {
   if (ec) {
     s.last_problem = target.to_string() + ": " + ec.message();
-  } else if (a.outcome != Outcome::Final) {
+  } else {
     s.last_problem = std::string(reply.str());
   }
-  return ec;
 }
 
 Reply RetryLoop::execute_on_slot(const Command& cmd, std::uint16_t slot, bool read_only, Deadline deadline) {

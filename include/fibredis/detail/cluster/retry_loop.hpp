@@ -45,7 +45,7 @@ class RetryLoop {
   /// After an attempt that was not the answer, does what `d` says: suspects the node, follows the
   /// redirect in `answer` (a MOVED/ASK reply; may be null when `d` has no redirect), refreshes,
   /// backs off. Throws when `d` gives up or `deadline` has passed; returns to retry.
-  void retry_after(const Decision& d, const Attempt& a, const Command& what, std::error_code ec,
+  [[gnu::noinline]] void retry_after(const Decision& d, const Attempt& a, const Command& what, std::error_code ec,
                    const NodeAddress& target, const Reply* answer, std::uint64_t version, Deadline deadline,
                    RetryState& s);
 
@@ -70,6 +70,12 @@ class RetryLoop {
   /// Sends `cmd` to `target` (ASKING first after an ASK) and classifies what came back.
   std::error_code send(const Command& cmd, const NodeAddress& target, Deadline deadline, Attempt& a, RetryState& s,
                        Reply& reply);
+  /// send() after an ASK: ASKING + `cmd` in one batch; clears the ASK target.
+  [[gnu::noinline]] std::error_code send_asking(const Command& cmd, const NodeAddress& target, Deadline deadline,
+                                                Attempt& a, RetryState& s, Reply& reply);
+  /// Keeps the failed attempt's words (`ec`'s, or the error reply's) for the final error.
+  [[gnu::noinline, gnu::cold]] void note_problem(std::error_code ec, const NodeAddress& target, const Reply& reply,
+                                                 RetryState& s);
 
   ClusterClient& c_;
 };
