@@ -41,12 +41,8 @@ struct Runtime::Sync {
   boost::fibers::condition_variable_any all_done;
 };
 
-// A Fiber's outcome. The Boost.Fiber fiber itself is detached at once: its context (which lives
-// on its stack) is then released, and the stack returned to the pool, as soon as the fiber ends,
-// not when the Fiber handle is joined. Boost 1.74 touches a second stack page in every fiber's
-// last steps (context::terminate's spinlock keeps a std::random_device, 5 KB, in its frame), so
-// ten thousand ended fibers kept until a join would hold two pages each; returned at once, their
-// pages are reused by the next fibers.
+// A Fiber's outcome. The task runs on a pooled worker fiber (detail/runtime/worker_pool.hpp),
+// which parks for the next task when this one ends, so the handle tracks the task, not the fiber.
 struct Fiber::State {
   bool done = false;
   boost::fibers::context* joiner = nullptr;  // the fiber suspended in join(), if any
@@ -55,6 +51,7 @@ struct Fiber::State {
 Runtime::Runtime(RuntimeOptions options)
     : options_(options),
       stacks_(std::make_unique<StackPool>(options.stack_size * kStackFactor, options.cached_stacks)),
+      workers_(std::make_unique<WorkerPool>(*stacks_, options.cached_stacks)),
       sync_(std::make_unique<Sync>()) {
   if (t_runtime != nullptr) throw UsageError("this thread already has a fibredis::Runtime");
   if (options_.raise_fd_limit) raise_fd_limit();
@@ -68,6 +65,7 @@ Runtime::Runtime(RuntimeOptions options)
 }
 
 Runtime::~Runtime() {
+  workers_->stop();  // its idle fibers end while this runtime's scheduler still runs them
   t_runtime = nullptr;
   // Put back Boost's default algorithm so this runtime's ring is closed now (RAII), not at thread exit.
   boost::fibers::use_scheduling_algorithm<boost::fibers::algo::round_robin>();
@@ -78,18 +76,16 @@ Runtime* Runtime::current() noexcept { return t_runtime; }
 void Runtime::spawn_task(detail::Task task) {
   ++live_fibers_;
   try {
-    boost::fibers::fiber(std::allocator_arg, stacks_->allocator(),
-                         [this, f = std::move(task)]() mutable {
-                           try {
-                             f();
-                           } catch (const boost::context::detail::forced_unwind&) {
-                             throw;  // Boost.Context unwinding a fiber's stack: not ours
-                           } catch (...) {
-                             if (!first_error_) first_error_ = std::current_exception();
-                           }
-                           if (--live_fibers_ == 0) sync_->all_done.notify_all();
-                         })
-        .detach();
+    workers_->run(detail::Task([this, f = std::move(task)]() mutable {
+      try {
+        f();
+      } catch (const boost::context::detail::forced_unwind&) {
+        throw;  // Boost.Context unwinding a fiber's stack: not ours
+      } catch (...) {
+        if (!first_error_) first_error_ = std::current_exception();
+      }
+      if (--live_fibers_ == 0) sync_->all_done.notify_all();
+    }));
   } catch (...) {
     --live_fibers_;  // no fiber (no stack): nothing will count it down
     throw;
@@ -97,11 +93,13 @@ void Runtime::spawn_task(detail::Task task) {
 }
 
 void Runtime::run_void(const std::function<void()>& fn) {
+  workers_->start();
   spawn([&fn] { fn(); });
   {
     std::unique_lock<boost::fibers::mutex> lock(sync_->mutex);
     sync_->all_done.wait(lock, [this] { return live_fibers_ == 0; });
   }
+  workers_->stop();  // no fiber of this run stays parked past it
   if (first_error_) {
     std::exception_ptr e = std::exchange(first_error_, nullptr);
     std::rethrow_exception(e);
@@ -116,21 +114,19 @@ Fiber::Fiber(detail::Task task) {
   Runtime* rt = Runtime::current();
   if (rt == nullptr) throw UsageError("fibredis::Fiber created on a thread without a Runtime");
   state_ = std::make_unique<State>();
-  boost::fibers::fiber(std::allocator_arg, detail::stacks(*rt).allocator(),
-                       [st = state_.get(), f = std::move(task)]() mutable {
-                         try {
-                           f();
-                         } catch (const boost::context::detail::forced_unwind&) {
-                           throw;  // Boost.Context unwinding a fiber's stack: not ours
-                         } catch (...) {
-                           st->error = std::current_exception();
-                         }
-                         // The last touch of the state: the joiner may free it once it runs,
-                         // and it runs only after this fiber has switched away for good.
-                         st->done = true;
-                         if (st->joiner) boost::fibers::context::active()->schedule(st->joiner);
-                       })
-      .detach();
+  detail::workers(*rt).run(detail::Task([st = state_.get(), f = std::move(task)]() mutable {
+    try {
+      f();
+    } catch (const boost::context::detail::forced_unwind&) {
+      throw;  // Boost.Context unwinding a fiber's stack: not ours
+    } catch (...) {
+      st->error = std::current_exception();
+    }
+    // The last touch of the state: the joiner may free it once it runs, and it runs only after
+    // this task's worker has switched away (to the next ready fiber, or parked idle).
+    st->done = true;
+    if (st->joiner) boost::fibers::context::active()->schedule(st->joiner);
+  }));
 }
 
 Fiber::Fiber() noexcept = default;

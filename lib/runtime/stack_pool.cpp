@@ -118,6 +118,12 @@ void StackPool::Allocator::deallocate(boost::context::stack_context& sctx) noexc
     ::munmap(slab.base, s.slab_bytes());
     s.free_stacks -= kSlabStacks;
     s.slabs.erase(it);
+  } else if (s.free_stacks > s.max_cached) {
+    // Beyond the cache, a freed stack's pages go back at once: stacks are freed when the worker
+    // pool ends surplus fibers (a reap or a Runtime's end: thousands together, off any call's
+    // path), each with a second page just touched by Boost's fiber exit, and their slabs rarely
+    // empty in that order. Without this, ending 10,000 parked fibers raised the peak RSS by 40 MB.
+    ::madvise(slab.base + i * s.stride + s.page, s.usable, MADV_DONTNEED);
   }
 }
 

@@ -1,6 +1,7 @@
 // StackPool: stacks 32 to a mapping, reused first, whole slabs returned past max_cached.
 #include <catch2/catch.hpp>
 #include <fibredis/detail/runtime/runtime_access.hpp>
+#include <fibredis/detail/runtime/worker_pool.hpp>
 #include <fibredis/detail/runtime/stack_pool.hpp>
 #include <fibredis/runtime/runtime.hpp>
 
@@ -62,18 +63,24 @@ TEST_CASE("stack pool: whole free slabs beyond max_cached are unmapped, partly u
   CHECK(pool.mappings() == 0);
 }
 
-TEST_CASE("stack pool: a Fiber's stack is back in the pool when the fiber ends, before its join", "[runtime]") {
+TEST_CASE("stack pool: a Fiber's fiber is free for the next task when its task ends, before its join", "[runtime]") {
   fibredis::Runtime rt(fibredis::RuntimeOptions{.stack_size = 16 * 1024, .cached_stacks = 1024});
   rt.run([&] {
-    const std::size_t before = fibredis::detail::stacks(rt).cached();
+    fibredis::WorkerPool& workers = fibredis::detail::workers(rt);
+    const std::size_t stacks_before = fibredis::detail::stacks(rt).cached();
+    const std::size_t idle_before = workers.idle();
+    const auto created_before = workers.created();
     fibredis::Fiber f([] {});
-    CHECK(fibredis::detail::stacks(rt).cached() == before - 1);  // taken
-    // Let it run and end, and let the scheduler release ended fibers (it does so between rounds).
+    // Let it run and end.
     for (int i = 0; i < 3; ++i) fibredis::yield();
-    fibredis::sleep_for(std::chrono::milliseconds(1));
-    CHECK(fibredis::detail::stacks(rt).cached() == before);  // returned while the handle is still unjoined
+    CHECK(workers.idle() == idle_before + 1);  // parked for the next task while the handle is still unjoined
     CHECK(f.joinable());
+    const auto reused_before = workers.reused();
+    fibredis::Fiber g([] {});  // takes the parked fiber: no new fiber, no stack
+    CHECK(workers.reused() == reused_before + 1);
+    CHECK(fibredis::detail::stacks(rt).cached() + workers.created() - created_before == stacks_before);
     f.join();
+    g.join();
     CHECK_FALSE(f.joinable());
   });
 }

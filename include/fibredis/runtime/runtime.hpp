@@ -35,6 +35,7 @@ namespace fibredis {
 
 class UringScheduler;  // detail/runtime/uring_scheduler.hpp
 class StackPool;       // detail/runtime/stack_pool.hpp
+class WorkerPool;      // detail/runtime/worker_pool.hpp
 namespace detail {
 struct RuntimeAccess;  // detail/runtime/runtime_access.hpp
 }
@@ -143,6 +144,7 @@ class Runtime {
 
   RuntimeOptions options_;
   std::unique_ptr<StackPool> stacks_;
+  std::unique_ptr<WorkerPool> workers_;  // after stacks_: its fibers use them
   UringScheduler* scheduler_ = nullptr;  // owned by Boost.Fiber's scheduler (intrusive_ptr)
   std::size_t live_fibers_ = 0;
   std::exception_ptr first_error_;
