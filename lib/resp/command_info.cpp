@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace fibredis {
@@ -187,10 +188,30 @@ std::optional<std::chrono::milliseconds> parse_millis(std::string_view s) noexce
   return std::chrono::milliseconds(*v);
 }
 
+// find(name) with a one-entry memo of the last name as spelled: a pipeline or a swarm sends one
+// command name thousands of times in a row, and the binary search folds case byte by byte at
+// every probe (8 % of the client's CPU in the cross-node latency workload, docs/BENCHMARKS.md).
+const CommandInfo* find_name(std::string_view name) noexcept {
+  struct Memo {
+    char name[16] = {};
+    std::size_t size = 0;  // 0: empty (no command has an empty name)
+    const CommandInfo* info = nullptr;
+  };
+  thread_local Memo memo;
+  if (name.size() == memo.size && std::memcmp(name.data(), memo.name, name.size()) == 0) return memo.info;
+  const CommandInfo* info = find(name, {});
+  if (!name.empty() && name.size() <= sizeof memo.name) {
+    std::memcpy(memo.name, name.data(), name.size());
+    memo.size = name.size();
+    memo.info = info;
+  }
+  return info;
+}
+
 }  // namespace
 
 const CommandInfo* lookup_command(std::string_view name, std::string_view subcommand) noexcept {
-  const CommandInfo* info = find(name, {});
+  const CommandInfo* info = find_name(name);
   if (info == nullptr || subcommand.empty() || !info->has(kHasSubcommands)) return info;
   const CommandInfo* sub = find(info->name, subcommand);
   return sub != nullptr ? sub : info;
