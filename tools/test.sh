@@ -55,10 +55,11 @@ summary() {  # summary PASSED FAILED [RC]
 "$here/install-deps.sh" || { echo "test.sh: installing dependencies failed" >&2; summary 0 1; }
 phase_done install-deps
 
-# The sanitizer build (docs/SANITIZERS.md): ASan + UBSan at -O1 with -g1 (meson.build: line tables,
-# so reports name file:line; no variable info, which ASan never prints); the test programs' own
-# code at -O0 (tests/meson.build). -O2 -g compiled the heaviest test file 2.3x slower for nothing a report
-# needs. ASAN_OPTIONS and UBSAN_OPTIONS come from the default test setup in tests/meson.build.
+# The sanitizer build (docs/SANITIZERS.md): ASan + UBSan at -O1 with -g1 (meson.build: line
+# tables, so reports name file:line; no variable info, which ASan never prints); the test
+# programs' own code at -O0 (tests/meson.build). -O2 -g compiled the heaviest test file 2.3x
+# slower for nothing a report needs. ASAN_OPTIONS and UBSAN_OPTIONS come from the default test
+# setup in tests/meson.build.
 san_dir=build-sanitize
 san_opts=(-Db_sanitize=address,undefined -Db_lundef=false -Doptimization=1 -Ddebug=false)
 
