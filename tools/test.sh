@@ -2,13 +2,15 @@
 # Build fibredis and run its whole test suite (unit + integration against real
 # redis-server processes that the tests start themselves through tools/local-cluster).
 #
-#   tools/test.sh                  build in build/, run every suite, then fuzz each target 10 s
-#   tools/test.sh --sanitize       build in build-sanitize/ with ASan + UBSan (docs/SANITIZERS.md)
+#   tools/test.sh                  build in build/, run every suite, fuzz each target 10 s, then
+#                                  build the unit and integration programs in build-sanitize/
+#                                  under ASan + UBSan and run those two suites there (CI's run)
+#   tools/test.sh --sanitize       only build-sanitize/: the whole suite under ASan + UBSan
+#                                  (every target, the consumer project too; docs/SANITIZERS.md)
 #   tools/test.sh --suite unit     only that Meson suite (builds only the unit test programs)
 #   tools/test.sh --fuzz-seconds N fuzz each target (tools/fuzz.sh) N s; 0: no fuzzing. The
 #                                  fuzz step runs only in the plain build (default 10 s).
-#   tools/test.sh --no-sanitize-logic  skip the ASan + UBSan run of the pure-logic unit tests
-#                                  and the planted stack bugs that a plain run ends with
+#   tools/test.sh --no-asan        leave out the ASan + UBSan phase that a plain run ends with
 #   tools/test.sh --chaos          only the chaos suite (tests/chaos: faults on a cluster behind
 #                                  fibredis-proxy, ~10 minutes; docs/RELIABILITY.md); a plain
 #                                  run leaves it out
@@ -20,17 +22,17 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 cd "$root" || exit 1
 
-sanitize=0 suite="" fuzz_seconds=10 sanitize_logic=1
+sanitize=0 suite="" fuzz_seconds=10 asan_phase=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --sanitize) sanitize=1 ;;
     --chaos) suite=chaos ;;
-    --no-sanitize-logic) sanitize_logic=0 ;;
+    --no-asan) asan_phase=0 ;;
     --suite) [[ $# -ge 2 ]] || { echo "test.sh: --suite needs a name" >&2; exit 2; }
              suite=$2; shift ;;
     --fuzz-seconds) [[ $# -ge 2 && $2 =~ ^[0-9]+$ ]] || { echo "test.sh: --fuzz-seconds needs a number" >&2; exit 2; }
                     fuzz_seconds=$2; shift ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -53,25 +55,33 @@ summary() {  # summary PASSED FAILED [RC]
 "$here/install-deps.sh" || { echo "test.sh: installing dependencies failed" >&2; summary 0 1; }
 phase_done install-deps
 
+# The sanitizer build (docs/SANITIZERS.md): ASan + UBSan at -O1 with -g1 (meson.build: line
+# tables, so reports name file:line; no variable info, which ASan never prints); the test
+# programs' own code at -O0 (tests/meson.build). -O2 -g compiled the heaviest test file 2.3x
+# slower for nothing a report needs. ASAN_OPTIONS and UBSAN_OPTIONS come from the default test
+# setup in tests/meson.build.
+san_dir=build-sanitize
+san_opts=(-Db_sanitize=address,undefined -Db_lundef=false -Doptimization=1 -Ddebug=false)
+
+setup_build() {  # setup_build DIR OPTION... — configure DIR (again) with these options
+  local dir=$1
+  shift
+  if [[ -f $dir/meson-private/coredata.dat ]]; then
+    meson setup --reconfigure "$dir" "$@" </dev/null || meson setup --wipe "$dir" "$@" </dev/null
+  else
+    meson setup "$dir" "$@" </dev/null
+  fi
+}
+
 if (( sanitize )); then
-  builddir=build-sanitize
-  opts=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized)
-  # Fiber stacks and ASan: see docs/SANITIZERS.md (fake stacks assume one stack per thread).
-  export ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=0
-  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  builddir=$san_dir
+  opts=("${san_opts[@]}")
 else
   builddir=build
   opts=()
 fi
 
-if [[ -f $builddir/meson-private/coredata.dat ]]; then
-  meson setup --reconfigure "$builddir" "${opts[@]}" </dev/null \
-    || meson setup --wipe "$builddir" "${opts[@]}" </dev/null \
-    || { echo "test.sh: meson setup failed" >&2; summary 0 1; }
-else
-  meson setup "$builddir" "${opts[@]}" </dev/null \
-    || { echo "test.sh: meson setup failed" >&2; summary 0 1; }
-fi
+setup_build "$builddir" "${opts[@]}" || { echo "test.sh: meson setup failed" >&2; summary 0 1; }
 
 # With --suite unit only the unit programs are built (the sanitizer build's library and
 # integration tests take longest to compile).
@@ -102,9 +112,9 @@ if (( ! sanitize )) && [[ -z $suite ]]; then
   phase_done "pkg-config consumer"
 fi
 
-count() {  # count LABEL — the number after "LABEL:" in meson's summary, 0 if absent
+count() {  # count LABEL [LOG] — the number after "LABEL:" in meson's summary, 0 if absent
   local n
-  n=$(sed -n "s/^ *$1: *\([0-9][0-9]*\) *$/\1/p" "$log" | tail -n1)
+  n=$(sed -n "s/^ *$1: *\([0-9][0-9]*\) *$/\1/p" "${2:-$log}" | tail -n1)
   echo "${n:-0}"
 }
 ok=$(count 'Ok')
@@ -129,29 +139,41 @@ if (( ! sanitize && fuzz_seconds > 0 )) && [[ -z $suite ]]; then
   done
   phase_done fuzz
 fi
-# Pure logic under ASan + UBSan with full stack instrumentation (docs/SANITIZERS.md): its unit
-# tests and the planted stack bugs that prove the flags see stack errors. Only those targets are
-# built (in build-sanitize/), so this takes minutes, not the full sanitizer build's quarter hour.
-if (( ! sanitize && sanitize_logic )) && [[ -z $suite ]]; then
-  san_dir=build-sanitize
-  san_opts=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized)
-  echo "test.sh: pure logic under ASan + UBSan ($san_dir: unit-logic, asan-sees-*)"
-  if [[ -f $san_dir/meson-private/coredata.dat ]]; then
-    meson setup --reconfigure "$san_dir" "${san_opts[@]}" </dev/null >/dev/null \
-      || meson setup --wipe "$san_dir" "${san_opts[@]}" </dev/null >/dev/null
+# The unit and integration suites again, under ASan + UBSan (docs/SANITIZERS.md). Only what they
+# run is built: the unit programs (fibredis-unit-logic: the pure-logic tests with full stack
+# instrumentation; planted-stack-bugs: the proof that it is on), the integration tests and the
+# programs they start (fibredis-cli, the examples). The README sample and the installed-header
+# checks compile with the plain compiler, so they ran above already.
+if (( ! sanitize && asan_phase )) && [[ -z $suite ]]; then
+  echo "test.sh: unit + integration under ASan + UBSan ($san_dir)"
+  san_targets=(tests/fibredis-unit tests/fibredis-unit-logic tests/planted-stack-bugs
+               tests/fibredis-integration tools/fibredis-cli
+               examples/basic examples/cluster_basic examples/pubsub examples/replica_reads
+               examples/blocking_swarm)
+  san_tests=(unit unit-logic asan-sees-stack-buffer-overflow asan-sees-stack-use-after-scope
+             integration)
+  san_log=$(mktemp "${TMPDIR:-/tmp}/fibredis-asan-log.XXXXXX") || exit 1
+  trap 'rm -f "$log" "$san_log"' EXIT
+  if setup_build "$san_dir" "${san_opts[@]}" >/dev/null \
+     && meson compile -C "$san_dir" "${san_targets[@]}" </dev/null >"$san_log" 2>&1; then
+    phase_done "ASan build"
+    meson test -C "$san_dir" --no-rebuild --print-errorlogs "${san_tests[@]}" </dev/null 2>&1 | tee "$san_log"
+    san_rc=${PIPESTATUS[0]}
+    san_ok=$(count 'Ok' "$san_log")
+    san_failed=$(( $(count 'Fail' "$san_log") + $(count 'Timeout' "$san_log") + $(count 'Unexpected Pass' "$san_log") ))
+    if (( san_rc != 0 && san_failed == 0 )); then
+      echo "test.sh: meson test under ASan exited with status $san_rc" >&2
+      san_failed=1
+    fi
+    ok=$(( ok + san_ok ))
+    failed=$(( failed + san_failed ))
+    phase_done "tests under ASan"
   else
-    meson setup "$san_dir" "${san_opts[@]}" </dev/null >/dev/null
-  fi
-  if meson compile -C "$san_dir" tests/fibredis-unit-logic tests/planted-stack-bugs </dev/null >/dev/null \
-     && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        meson test -C "$san_dir" --no-rebuild --print-errorlogs \
-          unit-logic asan-sees-stack-buffer-overflow asan-sees-stack-use-after-scope </dev/null; then
-    ok=$(( ok + 1 ))
-  else
-    echo "test.sh: the pure-logic sanitizer run failed" >&2
+    echo "test.sh: the ASan + UBSan build failed:" >&2
+    grep -E -A3 'error:|FAILED' "$san_log" | head -n 40 >&2
     failed=$(( failed + 1 ))
+    phase_done "ASan build"
   fi
-  phase_done "pure logic under ASan"
 fi
 
 if (( failed > 0 )); then summary "$ok" "$failed" 1; fi

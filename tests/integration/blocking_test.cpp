@@ -64,6 +64,17 @@ rlim_t lowest_free_fd() {
   return static_cast<rlim_t>(fd);
 }
 
+// The tests below that take every descriptor cannot run under UBSan: its vptr check reads an
+// object's vtable through a pipe() (to learn whether the memory is mapped), so with no descriptor
+// left it reports valid objects as "invalid vptr", and GCC's runtime, initialised lazily at its
+// first report, cannot even read UBSAN_OPTIONS then (docs/SANITIZERS.md). The release build runs
+// them; the sanitizer build says it skipped them.
+#if defined(FIBREDIS_ASAN)
+constexpr bool kFdStarvationRuns = false;
+#else
+constexpr bool kFdStarvationRuns = true;
+#endif
+
 // Lowers the soft RLIMIT_NOFILE for the test's scope and restores it however the test ends.
 struct FdLimit {
   rlimit saved{};
@@ -160,6 +171,10 @@ TEST_CASE("pool: idle connections beyond max_idle are closed after idle_timeout"
 
 TEST_CASE("pool: on EMFILE idle connections are shed and the connect retried once, then ResourceError",
           "[pool]") {
+  if (!kFdStarvationRuns) {
+    WARN("skipped in the sanitizer build: UBSan's vptr check needs free descriptors");
+    return;
+  }
   Runtime rt;
   rt.run([&] {
     Client c(single_options());
@@ -191,6 +206,10 @@ TEST_CASE("pool: on EMFILE idle connections are shed and the connect retried onc
 }
 
 TEST_CASE("cluster: a local EMFILE is a ResourceError, not a node failure to retry", "[pool][cluster]") {
+  if (!kFdStarvationRuns) {
+    WARN("skipped in the sanitizer build: UBSan's vptr check needs free descriptors");
+    return;
+  }
   const auto& cl = fibredis::test::cluster();
   Runtime rt;
   rt.run([&] {
