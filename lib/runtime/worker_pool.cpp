@@ -8,7 +8,6 @@
 #include <boost/fiber/operations.hpp>
 
 #include <algorithm>
-#include <memory>
 
 namespace fibredis {
 

@@ -1,6 +1,7 @@
 // The internals of a Runtime, for lib/ and tests only (not installed): its io_uring scheduler
-// (ring features, enter counts), its pool of fiber stacks and its idle fibers. runtime.hpp holds both by pointer
-// so that a user's translation unit includes neither liburing nor Boost.Fiber.
+// (ring features, enter counts), its pool of fiber stacks and its pool of worker fibers.
+// runtime.hpp holds all three by pointer so that a user's translation unit includes neither
+// liburing nor Boost.Fiber.
 #pragma once
 
 #include <fibredis/detail/runtime/stack_pool.hpp>
